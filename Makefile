@@ -32,10 +32,10 @@ test: install browser lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 run: install
-	$(BIN)/python -m dev_issuer.suite
+	$(BIN)/python scripts/run_suite.py
 
 openapi: install
-	$(BIN)/python -m tools_openapi
+	$(BIN)/python scripts/generate_openapi.py
 
 bench: install
 	$(BIN)/python bench/verify.py

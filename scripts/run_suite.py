@@ -1,0 +1,200 @@
+"""`make run`: start the dev issuer and both APIs under gunicorn, wait until they answer, print
+how to call them, and stop all three on Ctrl-C.
+
+Every setting is an environment variable with a default (see README, "Configuration");
+the APIs are pointed at the local issuer unless AUTH_ISSUER says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = os.environ.get("SUITE_HOST", "127.0.0.1")
+READY_TIMEOUT = float(os.environ.get("SUITE_READY_TIMEOUT", "90"))
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port_var: str
+    default_port: int
+    wsgi: str
+    health_path: str
+    gunicorn_args: tuple[str, ...]
+
+    @property
+    def port(self) -> int:
+        raw = os.environ.get(self.port_var, str(self.default_port))
+        try:
+            return int(raw)
+        except ValueError:
+            sys.exit(f"{self.port_var}={raw!r} is not a port number")
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+
+SERVICES = (
+    # One worker: the dev issuer keeps sign-in sessions and consent in its process.
+    Service(
+        "dev_issuer",
+        "DEV_ISSUER_PORT",
+        8000,
+        "dev_issuer.wsgi:app",
+        "/healthz",
+        ("--workers", "1", "--threads", "8", "--preload"),
+    ),
+    Service(
+        "calendar_api",
+        "CALENDAR_PORT",
+        8001,
+        "calendar_api.wsgi:app",
+        "/readyz",
+        ("--workers", "2", "--threads", "4"),
+    ),
+    # --preload: the place index is loaded once and shared copy-on-write by the workers.
+    Service(
+        "geocoding_api",
+        "GEOCODING_PORT",
+        8002,
+        "geocoding_api.wsgi:app",
+        "/readyz",
+        ("--workers", "2", "--threads", "4", "--preload"),
+    ),
+)
+
+
+def check_port_free(service: Service) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, service.port))
+        except OSError:
+            sys.exit(
+                f"Port {service.port} on {HOST} is already in use, so {service.name} cannot "
+                f"start. Stop whatever uses it, or choose another port: "
+                f"{service.port_var}=<port> make run"
+            )
+
+
+def service_env(issuer_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DEV_ISSUER_URL", issuer_url)
+    env.setdefault("AUTH_ISSUER", issuer_url)
+    issuer_origin = issuer_url.rstrip("/")
+    env.setdefault("CALENDAR_CORS_ORIGINS", issuer_origin)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def start(service: Service, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{HOST}:{service.port}",
+        "--graceful-timeout",
+        "5",
+        "--log-level",
+        "warning",
+        *service.gunicorn_args,
+        service.wsgi,
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
+
+
+def wait_ready(service: Service, process: subprocess.Popen[bytes], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited with status {process.returncode}")
+        try:
+            if requests.get(service.url + service.health_path, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{service.name} did not answer {service.health_path} in time")
+
+
+def banner(issuer: str, calendar: str, geocoding: str) -> str:
+    return f"""
+Ready.
+  dev issuer     {issuer}/      discovery: {issuer}/.well-known/openid-configuration
+  calendar API   {calendar}/calendar/v1/events   docs: {calendar}/docs
+  geocoding API  {geocoding}/geocoding/v1/reverse docs: {geocoding}/docs
+  browser demo   {issuer}/demo/
+
+Machine-to-machine (client credentials) -> geocoding:
+  GEO_TOKEN=$(curl -s {issuer}/oauth/token -H 'content-type: application/json' \\
+    -d '{{"grant_type":"client_credentials","client_id":"geo-backend",
+         "client_secret":"geo-backend-secret",
+         "audience":"https://api.example.com/geocoding/v1/"}}' \\
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -s "{geocoding}/geocoding/v1/reverse?lat=37.3861&lon=-122.0839" \\
+    -H "Authorization: Bearer $GEO_TOKEN"
+
+User token (minted locally for usr_123) -> calendar:
+  CAL_TOKEN=$(.venv/bin/python -m dev_issuer token user --user usr_123 \\
+    --audience https://api.example.com/calendar/v1/ --scope 'read write')
+  curl -s {calendar}/calendar/v1/events -H "Authorization: Bearer $CAL_TOKEN"
+
+Press Ctrl-C to stop all three.
+"""
+
+
+def main() -> int:
+    issuer_service = SERVICES[0]
+    for service in SERVICES:
+        check_port_free(service)
+    env = service_env(f"{issuer_service.url}/")
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def stop(*_: object) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        for service in SERVICES:
+            processes.append(start(service, env))
+        for service, process in zip(SERVICES, processes, strict=True):
+            wait_ready(service, process, deadline)
+        print(banner(*(s.url for s in SERVICES)), flush=True)
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+        failed = next(
+            s.name for s, p in zip(SERVICES, processes, strict=True) if p.poll() is not None
+        )
+        print(f"{failed} stopped unexpectedly; stopping the others.", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:
+        print(f"Could not start the suite: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping...", file=sys.stderr)
+        return 0
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
