@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,14 +47,14 @@ class Service:
 
 
 SERVICES = (
-    # One worker: the dev issuer keeps sign-in sessions and consent in its process.
+    # --preload: the signing key is created once, before the workers fork.
     Service(
         "dev_issuer",
         "DEV_ISSUER_PORT",
         8000,
         "dev_issuer.wsgi:app",
         "/healthz",
-        ("--workers", "1", "--threads", "8", "--preload"),
+        ("--workers", "2", "--threads", "4", "--preload"),
     ),
     Service(
         "calendar_api",
@@ -88,14 +89,27 @@ def check_port_free(service: Service) -> None:
             )
 
 
-def service_env(issuer_url: str) -> dict[str, str]:
+def service_env(issuer: Service, calendar: Service) -> dict[str, str]:
+    """Point the APIs and the demo at the local issuer, wherever the ports put it."""
     env = dict(os.environ)
-    env.setdefault("DEV_ISSUER_URL", issuer_url)
-    env.setdefault("AUTH_ISSUER", issuer_url)
-    issuer_origin = issuer_url.rstrip("/")
-    env.setdefault("CALENDAR_CORS_ORIGINS", issuer_origin)
+    env.setdefault("DEV_ISSUER_URL", f"{issuer.url}/")
+    env.setdefault("AUTH_ISSUER", f"{issuer.url}/")
+    env.setdefault("CALENDAR_CORS_ORIGINS", issuer.url)
+    env.setdefault("DEV_ISSUER_DEMO_CALENDAR_URL", calendar.url)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    if issuer.port != issuer.default_port and "DEV_ISSUER_TENANT" not in env:
+        env["DEV_ISSUER_TENANT"] = str(tenant_for_port(issuer.port))
     return env
+
+
+def tenant_for_port(port: int) -> Path:
+    """The default tenant with the demo callbacks moved to ``port`` (callbacks match exactly)."""
+    text = (ROOT / "dev_issuer" / "tenant.toml").read_text()
+    for host in ("127.0.0.1", "localhost"):
+        text = text.replace(f"http://{host}:8000/", f"http://{host}:{port}/")
+    path = Path(tempfile.gettempdir()) / f"dev-issuer-tenant-port-{port}.toml"
+    path.write_text(text)
+    return path
 
 
 def start(service: Service, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -155,10 +169,9 @@ Press Ctrl-C to stop all three.
 
 
 def main() -> int:
-    issuer_service = SERVICES[0]
     for service in SERVICES:
         check_port_free(service)
-    env = service_env(f"{issuer_service.url}/")
+    env = service_env(SERVICES[0], SERVICES[1])
     processes: list[subprocess.Popen[bytes]] = []
 
     def stop(*_: object) -> None:

@@ -1,0 +1,132 @@
+"""POST /oauth/token: client credentials, and authorization codes redeemed with PKCE.
+
+Parameters come as a form (RFC 6749) or as JSON (what Auth0's documentation shows), never in
+the URL, where secrets end up in logs. Every answer carries ``Cache-Control: no-store``;
+errors are RFC 6749 section 5.2 bodies with a sentence that says what to fix.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from flask import Blueprint, Response, jsonify, request
+
+from .client_auth import authenticate_client
+from .context import issuer_context, token_service
+from .errors import OAuthError, invalid_request
+from .pkce import VERIFIER, verifier_matches
+from .tokens import IssuedToken
+
+bp = Blueprint("token", __name__)
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+CORS_HEADERS = "Content-Type, Authorization"
+
+
+@bp.route("/oauth/token", methods=["POST"])
+def token() -> Response:
+    try:
+        params = _read_params()
+        grant_type = params.get("grant_type")
+        if not grant_type:
+            raise invalid_request("grant_type is required")
+        if grant_type == "client_credentials":
+            issued = _client_credentials(params)
+        elif grant_type == "authorization_code":
+            issued = _authorization_code(params)
+        else:
+            raise OAuthError(
+                "unsupported_grant_type",
+                "grant_type must be client_credentials or authorization_code",
+            )
+    except OAuthError as exc:
+        return oauth_error_response(exc)
+    response = jsonify(issued.response())
+    response.headers.update(NO_STORE)
+    return response
+
+
+def oauth_error_response(error: OAuthError) -> Response:
+    response = jsonify(error.body())
+    response.status_code = error.status
+    response.headers.update({**NO_STORE, **error.headers})
+    return response
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    """Let pages at a registered callback's origin call the endpoint (Auth0's web origins)."""
+    origin = request.headers.get("Origin")
+    response.vary.add("Origin")
+    if origin and origin in issuer_context().tenant.web_origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "POST"
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def _read_params() -> dict[str, str]:
+    if request.args:
+        raise invalid_request(
+            "send the parameters in the request body, not in the URL (URLs end up in logs)"
+        )
+    if request.mimetype == JSON:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise invalid_request("the JSON body must be an object of parameters")
+        for name, value in body.items():
+            if not isinstance(value, str):
+                raise invalid_request(f"{name} must be a string")
+        return {name: value for name, value in body.items() if value != ""}
+    if request.mimetype == FORM:
+        params: dict[str, str] = {}
+        for name, values in request.form.lists():
+            if len(values) > 1:
+                raise invalid_request(f"{name} is given more than once")
+            if values[0] != "":
+                params[name] = values[0]
+        return params
+    raise invalid_request(f"send the parameters as {FORM} or {JSON}")
+
+
+def _client_credentials(params: Mapping[str, str]) -> IssuedToken:
+    client = authenticate_client(
+        issuer_context().tenant, params, request.headers.get("Authorization")
+    )
+    return token_service().client_credentials(client, params.get("audience"), params.get("scope"))
+
+
+def _authorization_code(params: Mapping[str, str]) -> IssuedToken:
+    context = issuer_context()
+    client = authenticate_client(context.tenant, params, request.headers.get("Authorization"))
+    if "authorization_code" not in client.grants:
+        raise OAuthError("unauthorized_client", f"{client.client_id} may not use codes")
+    missing = [n for n in ("code", "redirect_uri", "code_verifier") if n not in params]
+    if missing:
+        raise invalid_request(f"{missing[0]} is required")
+    verifier = params["code_verifier"]
+    if not VERIFIER.fullmatch(verifier):
+        raise invalid_request("code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~")
+    pending = context.store.take_code(params["code"])  # taken now: a code works once at most
+    if (
+        pending is None
+        or pending.expires_at < time.time()
+        or pending.client_id != client.client_id
+        or pending.redirect_uri != params["redirect_uri"]
+    ):
+        raise OAuthError(
+            "invalid_grant",
+            "the code is unknown, expired, already used, or was issued to another client "
+            "or redirect_uri",
+        )
+    if not verifier_matches(verifier, pending.code_challenge):
+        raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
+    user = context.tenant.users.get(pending.user_id)
+    api = context.tenant.apis.get(pending.audience)
+    if user is None or api is None:
+        raise OAuthError("invalid_grant", "the code's user or API no longer exists")
+    return token_service().for_user(user, client, api, pending.scopes)
