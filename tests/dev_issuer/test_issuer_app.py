@@ -47,10 +47,14 @@ def test_health_and_readiness(client: FlaskClient) -> None:
     assert ready.get_json() == {"status": "ready", "checks": {"signing_key": "ok", "store": "ok"}}
 
 
-def test_demo_placeholder_is_served_at_demo(client: FlaskClient) -> None:
+def test_demo_is_served_at_demo(client: FlaskClient) -> None:
     page = client.get("/demo/")
     assert page.status_code == 200
-    assert "The browser demo comes later" in page.get_data(as_text=True)
+    assert '<script src="demo.js"></script>' in page.get_data(as_text=True)
+    config = client.get("/demo/config.json").get_json()
+    assert config["authorize_url"] == client.application.config["DEV_ISSUER_URL"] + "authorize"
+    assert config["client_id"] == "demo-spa"
+    assert config["calendar_api"] == "http://127.0.0.1:8001"
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert client.get("/demo").status_code == 308
     assert client.get("/demo/../tenant.toml").status_code == 404

@@ -28,14 +28,6 @@ ARTIFACTS = ROOT / "artifacts"
 CALENDAR = "https://api.example.com/calendar/v1/"
 GEOCODING = "https://api.example.com/geocoding/v1/"
 CLIENT_ID = "browser-test-spa"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 # The application's only page: /start sends the browser to /authorize, /callback shows the reply.
 SPA_PAGE = """<!doctype html>
@@ -96,20 +88,6 @@ def stack(tmp_path: Path, serve: Callable[[Any], str]) -> Iterator[dict[str, str
     issuer_app.config["DEV_ISSUER_URL"] = issuer
     settings["issuer"] = issuer
     yield {"spa": spa, "issuer": issuer}
-
-
-@pytest.fixture
-def browser_page(chromium_path: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            browser.close()
 
 
 def start(page: Any, spa: str, audience: str, scope: str) -> None:
