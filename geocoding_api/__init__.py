@@ -16,6 +16,8 @@ from flask_smorest import Api
 from werkzeug.exceptions import MethodNotAllowed
 
 from shared_auth import BearerAuth, oauth2_flows
+from shared_auth.docs import docs_config, init_docs_assets
+from shared_auth.request_log import init_request_logging
 
 from .config import MAX_DISTANCE_LIMIT_KM, Settings, load_settings
 from .data import DataError
@@ -52,14 +54,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(config)
     geocoder = shared_geocoder(settings.data)
     app = Flask(__name__)
+    app.config.update(docs_config("Geocoding API", "1.0.0"))
     app.config.update(
-        API_TITLE="Geocoding API",
-        API_VERSION="1.0.0",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
         API_SPEC_OPTIONS={"info": {"description": DESCRIPTION}},
         # a batch item is ~40 bytes of JSON; leave room for whitespace, refuse the absurd
         MAX_CONTENT_LENGTH=max(64 * 1024, settings.batch_limit * 256),
@@ -69,6 +65,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(dict(config or {}))
     app.extensions["geocoding"] = GeocodingState(settings=settings, geocoder=geocoder)
     api = Api(app)
+    init_docs_assets(app)
+    init_request_logging(app, "geocoding_api")
     app.register_error_handler(MethodNotAllowed, _method_not_allowed)
     auth = BearerAuth(settings.auth)
     auth.init_app(

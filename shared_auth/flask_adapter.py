@@ -168,16 +168,13 @@ def current_principal() -> Principal:
 def _with_security(apidoc: dict, scopes: tuple[str, ...], any_of: tuple[str, ...]) -> dict:
     apidoc = deepcopy(apidoc)
     requirements = [{OAUTH2_SCHEME: [*scopes, s]} for s in any_of] or [{OAUTH2_SCHEME: [*scopes]}]
-    needed = " and ".join(filter(None, [" ".join(scopes), " or ".join(any_of)]))
     manual = apidoc.setdefault("manual_doc", {})
     manual["security"] = [*requirements, {BEARER_SCHEME: []}]
+    # A status the view documents itself (say its own 400) keeps the view's description.
+    own = {str(code) for code in apidoc.get("response", {}).get("responses", {})}
     manual.setdefault("responses", {}).update(
-        {code: name for code, (name, _) in _AUTH_RESPONSES.items()}
+        {code: name for code, (name, _) in _AUTH_RESPONSES.items() if code not in own}
     )
-    if needed:
-        manual["description"] = (
-            manual.get("description", "") + f"\n\nRequires scope: `{needed}`."
-        ).strip()
     return apidoc
 
 
