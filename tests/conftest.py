@@ -7,6 +7,7 @@ caching, rotation and outage rules are checked against real ``requests`` traffic
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -36,7 +37,10 @@ class SigningKeyPair:
 
     def sign(self, claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
         return jwt.encode(
-            claims, self.private_key, algorithm="RS256", headers={"kid": self.kid, **(headers or {})}
+            claims,
+            self.private_key,
+            algorithm="RS256",
+            headers={"kid": self.kid, **(headers or {})},
         )
 
 
@@ -79,10 +83,8 @@ class JWKSServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -150,7 +152,10 @@ class TokenFactory:
         return {k: v for k, v in claims.items() if v is not None}
 
     def mint(
-        self, key: SigningKeyPair | None = None, headers: dict[str, Any] | None = None, **claims: Any
+        self,
+        key: SigningKeyPair | None = None,
+        headers: dict[str, Any] | None = None,
+        **claims: Any,
     ) -> str:
         return (key or self.key).sign(self.claims(**claims), headers)
 
@@ -178,7 +183,9 @@ class LiveServer:
 
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def close(self) -> None:
