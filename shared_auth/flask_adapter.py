@@ -29,7 +29,11 @@ BEARER_SCHEME = "bearerAuth"
 
 
 class AuthErrorSchema(Schema):
-    """The JSON body of every 400/401/403/503 that authentication produces."""
+    """The JSON body of every 400/401/403/503 that authentication produces.
+
+    It is flask-smorest's error shape plus the RFC 6750 fields, so one schema also describes
+    the API's own 400s (which add ``errors``) documented under the same status.
+    """
 
     code = fields.Integer(required=True, metadata={"example": 401})
     status = fields.String(required=True, metadata={"example": "Unauthorized"})
@@ -39,6 +43,7 @@ class AuthErrorSchema(Schema):
     )
     error_description = fields.String()
     scope = fields.String(metadata={"description": "Scopes the request needs (403 only)"})
+    errors = fields.Dict(metadata={"description": "Per-location messages (request validation)"})
 
 
 _AUTH_RESPONSES = {
