@@ -49,7 +49,7 @@ def test_readme_has_a_walkthrough() -> None:
     assert sum(bool(step.expect) for step in steps) >= 6
 
 
-def test_readme_walkthrough_runs(suite) -> None:
+def test_readme_walkthrough_runs(suite, tmp_path: Path) -> None:
     urls = {
         "http://127.0.0.1:8000": suite.issuer,
         "http://127.0.0.1:8001": suite.calendar,
@@ -62,9 +62,12 @@ def test_readme_walkthrough_runs(suite) -> None:
             body = body.replace(documented, actual)
         script += [f"echo {MARK}", body]
     env = {**suite.env, "DEV_ISSUER_URL": suite.issuer + "/"}
+    # The README runs from the repository folder; a scratch folder that sees the same .venv
+    # keeps the files the walkthrough writes (event.json) out of the checkout.
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     result = subprocess.run(
         ["bash", "-c", "\n".join(script)],
-        cwd=ROOT,
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
