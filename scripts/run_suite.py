@@ -184,6 +184,9 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 process.kill()
 
+    # Ctrl-C and SIGTERM both stop the suite, even when started with SIGINT ignored
+    # (as background jobs of a non-interactive shell are).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         deadline = time.monotonic() + READY_TIMEOUT
