@@ -6,6 +6,7 @@ the process instead of weakening verification at request time.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -90,13 +91,18 @@ class AuthSettings:
         unknown_claims = [c for c in self.scope_claims if c not in SCOPE_CLAIMS]
         if unknown_claims or not self.scope_claims:
             raise ConfigError(f"AUTH_SCOPE_CLAIMS may only list {sorted(SCOPE_CLAIMS)}")
-        for name in ("leeway", "jwks_cache_lifetime", "jwks_refetch_cooldown", "jwks_max_stale"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must not be negative")
+        # NaN compares false with everything: a NaN leeway would switch the exp check off.
+        for name in _SECONDS_FIELDS:
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ConfigError(
+                    f"{_ENV_NAMES[name]} ({name}) must be a finite number of seconds, "
+                    f"not negative; got {value!r}"
+                )
         if self.leeway > 300:
-            raise ConfigError("leeway above 300 s would accept tokens long expired")
+            raise ConfigError("AUTH_LEEWAY above 300 s would accept tokens long expired")
         if self.http_timeout <= 0 or self.max_token_bytes < 256:
-            raise ConfigError("http_timeout must be positive and max_token_bytes at least 256")
+            raise ConfigError("AUTH_HTTP_TIMEOUT must be positive and max_token_bytes at least 256")
 
     @property
     def discovery_uri(self) -> str:
@@ -160,4 +166,13 @@ _ENV_FIELDS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("AUTH_REQUIRED_CLAIMS", "required_claims", _split),
     ("AUTH_ALLOW_QUERY_TOKEN", "allow_query_token", _bool),
     ("AUTH_REALM", "realm", str.strip),
+)
+_ENV_NAMES = {name: var for var, name, _ in _ENV_FIELDS}
+_SECONDS_FIELDS = (
+    "leeway",
+    "jwks_cache_lifetime",
+    "jwks_refetch_cooldown",
+    "jwks_max_stale",
+    "http_timeout",
+    "max_token_age",
 )

@@ -7,7 +7,8 @@ every unknown ``kid`` and dropped its keys when a fetch failed):
 * an unknown ``kid`` triggers a refetch, at most once per ``jwks_refetch_cooldown``, so a
   flood of made-up ``kid`` values costs the issuer one request per cooldown;
 * threads that need a refresh at the same time share one fetch (a lock plus a generation
-  counter: whoever waited on the lock reuses the result);
+  counter: whoever waited on the lock reuses the result); a thread that already holds a
+  usable key does not wait for another's fetch at all;
 * if the issuer fails, cached keys keep working for up to ``jwks_max_stale`` seconds after the
   last good fetch (stale-if-error); with no usable key the caller gets ``KeysUnavailable``
   (HTTP 503) as soon as the timeout-bounded fetch fails, and again at once while the cooldown
@@ -26,7 +27,8 @@ from typing import Any
 
 import requests
 from jwt import PyJWK
-from jwt.exceptions import PyJWKError
+from jwt.exceptions import PyJWTError
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from .config import AuthSettings
 from .errors import InvalidToken, KeysUnavailable
@@ -93,9 +95,12 @@ class JWKSCache:
 
     def get(self, kid: str | None, algorithm: str) -> SigningKey:
         """The key for a token header's ``kid`` and ``alg``, refreshing the set when needed."""
+        generation = self._generation  # read first: a fetch finishing after the lookup counts
         key = self._lookup(kid)
         if key is None or self._age(self._clock()) >= self._settings.jwks_cache_lifetime:
-            self._refresh(self._generation)
+            # A caller that holds a usable, merely old key does not queue behind another
+            # thread's fetch: a slow issuer then delays one request, not all of them.
+            self._refresh(generation, wait=key is None)
             key = self._lookup(kid)
         if key is None:
             if not self._keys or self._last_error:
@@ -125,8 +130,10 @@ class JWKSCache:
     def _age(self, now: float) -> float:
         return float("inf") if self._fetched_at is None else now - self._fetched_at
 
-    def _refresh(self, seen_generation: int) -> None:
-        with self._lock:
+    def _refresh(self, seen_generation: int, *, wait: bool = True) -> None:
+        if not self._lock.acquire(blocking=wait):
+            return  # another thread is fetching; the caller has a key to use meanwhile
+        try:
             if self._generation != seen_generation:
                 return  # another thread fetched while we waited: use its result
             now = self._clock()
@@ -145,6 +152,8 @@ class JWKSCache:
                 self._keys, self._fetched_at, self._last_error = keys, self._clock(), None
             finally:
                 self._generation += 1
+        finally:
+            self._lock.release()
 
     def _unavailable(self) -> KeysUnavailable:
         waited = 0.0 if self._last_attempt is None else self._clock() - self._last_attempt
@@ -192,9 +201,10 @@ class JWKSCache:
         """GET with a hard deadline and size cap: a slow or huge answer cannot stall a request."""
         timeout = self._settings.http_timeout
         deadline = self._clock() + timeout
+        headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
         try:
             with self._session.get(
-                url, timeout=(timeout, timeout), stream=True, headers={"Accept": "application/json"}
+                url, timeout=(timeout, timeout), stream=True, headers=headers
             ) as response:
                 if response.status_code != 200:
                     raise FetchError(
@@ -202,13 +212,16 @@ class JWKSCache:
                         absent=response.status_code == 404,
                     )
                 body = bytearray()
-                for chunk in response.iter_content(16384):
+                # read1 returns after one socket read (bounded by the read timeout), so the
+                # deadline is checked while a server drips bytes; iter_content would block
+                # until a whole chunk had arrived, however slowly.
+                while chunk := response.raw.read1(16384, decode_content=True):
                     body += chunk
                     if len(body) > MAX_DOCUMENT_BYTES:
                         raise FetchError(f"{url} sent more than {MAX_DOCUMENT_BYTES} bytes")
                     if self._clock() > deadline:
                         raise FetchError(f"{url} took longer than {timeout} s")
-        except requests.RequestException as exc:
+        except (requests.RequestException, Urllib3Error, OSError) as exc:
             raise FetchError(f"{url} could not be fetched: {type(exc).__name__}") from None
         try:
             document = json.loads(bytes(body))
@@ -221,6 +234,12 @@ class JWKSCache:
     def _parse_key(self, entry: object) -> SigningKey | None:
         """A usable verification key, or None (logged) for keys we must not or cannot use."""
         if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
+            return None
+        if "d" in entry:  # private material in a public set: leaked, and unusable to verify
+            log.warning(
+                "jwks key skipped",
+                extra={"kid": str(entry.get("kid"))[:64], "reason": "private_key"},
+            )
             return None
         kty, kid = entry.get("kty"), entry.get("kid")
         algorithm = entry.get("alg") or next(
@@ -236,7 +255,7 @@ class JWKSCache:
             return None
         try:
             jwk = PyJWK(entry, algorithm=algorithm)
-        except (PyJWKError, ValueError, TypeError):
+        except (PyJWTError, ValueError, TypeError):  # InvalidKeyError is no PyJWKError
             log.warning("jwks key invalid", extra={"kid": str(kid)[:64], "reason": "bad_jwk"})
             return None
         if kty == "RSA" and jwk.key.key_size < MIN_RSA_BITS:

@@ -1,7 +1,7 @@
 """Steps 1 to 3: is the token well formed, is it signed by the issuer, are its claims right.
 
 The token is parsed once, by us: one regular expression checks the whole compact form,
-``base64`` and ``json`` from the standard library decode it, and PyJWT's algorithm object
+``binascii`` and ``json`` from the standard library decode it, and PyJWT's algorithm object
 checks the signature with ``cryptography``. That keeps verification close to the cost of the
 RSA check itself, and every rule below is in plain sight rather than in a library default
 (PyJWT's ``decode`` checks ``exp`` only when present and has no leeway unless told).
@@ -9,7 +9,6 @@ RSA check itself, and every rule below is in plain sight rather than in a librar
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import re
@@ -26,25 +25,34 @@ _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _JWT_TYPES = frozenset({"jwt", "application/jwt"})
 _AT_JWT_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 _MAX_KID_LENGTH = 256
+_MAX_NUMERIC_DATE = 1e15
+_STRING_CLAIMS = ("sub", "azp", "client_id", "scope", "gty")
+# base64url -> standard alphabet, so binascii decodes it directly (the regex above has
+# already refused every other character, which base64's lenient mode would skip silently).
+_TO_STANDARD_B64 = bytes.maketrans(b"-_", b"+/")
+# RFC 7519 section 7.2: the segments are UTF-8 JSON. ``json.loads(bytes)`` would also guess
+# UTF-16/32 and costs a few microseconds per call doing so.
+_JSON = json.JSONDecoder()
 
 
 def _malformed(description: str) -> InvalidToken:
     return InvalidToken(description, "malformed")
 
 
-def _b64decode(segment: str) -> bytes:
+def _b64decode(segment: bytes) -> bytes:
+    """Decode one segment already matched by ``_COMPACT_JWS`` (so only base64url characters)."""
     if len(segment) % 4 == 1:
         raise _malformed("The token is not valid base64url")
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError):
+        return binascii.a2b_base64(segment.translate(_TO_STANDARD_B64) + b"=" * (-len(segment) % 4))
+    except binascii.Error:
         raise _malformed("The token is not valid base64url") from None
 
 
-def _json_object(segment: str, part: str) -> dict[str, Any]:
+def _json_object(segment: bytes, part: str) -> dict[str, Any]:
     try:
-        value = json.loads(_b64decode(segment))
-    except (ValueError, UnicodeDecodeError):
+        value = _JSON.decode(_b64decode(segment).decode("utf-8"))
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the C stack
         raise _malformed(f"The token {part} is not JSON") from None
     if not isinstance(value, dict):
         raise _malformed(f"The token {part} is not a JSON object")
@@ -52,7 +60,28 @@ def _json_object(segment: str, part: str) -> dict[str, Any]:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A JSON number usable as a NumericDate: finite and in range.
+
+    Python's ``json`` accepts ``NaN`` and ``Infinity`` and unbounded integers: a NaN ``exp``
+    would compare false against the clock (a token that never expires) and a 400-digit one
+    would overflow the float arithmetic (a 500). The bound is year ~31 million; NaN fails it.
+    """
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and -_MAX_NUMERIC_DATE < value < _MAX_NUMERIC_DATE
+    )
+
+
+def _has_audience(aud: object, accepted: tuple[str, ...]) -> bool:
+    """``aud`` is one of ours, or a list holding one of ours (RFC 7519 section 4.1.3)."""
+    if isinstance(aud, str):
+        return aud in accepted
+    if isinstance(aud, list):
+        for item in aud:
+            if isinstance(item, str) and item in accepted:
+                return True
+    return False
 
 
 class TokenVerifier:
@@ -93,7 +122,8 @@ class TokenVerifier:
             raise _malformed("The token is too large")
         if not _COMPACT_JWS.fullmatch(token):
             raise _malformed("The token is not a JWT (three base64url parts separated by dots)")
-        head, body, signature = token.split(".")
+        raw = token.encode("ascii")  # the regex admitted ASCII only
+        head, body, signature = raw.split(b".")
         header = _json_object(head, "header")
         alg = header.get("alg")
         if not isinstance(alg, str) or alg not in self.settings.algorithms:
@@ -114,7 +144,7 @@ class TokenVerifier:
         if kid is not None and (not isinstance(kid, str) or len(kid) > _MAX_KID_LENGTH):
             raise _malformed("The token's key id is not valid")
         claims = _json_object(body, "payload")
-        return header, claims, f"{head}.{body}".encode("ascii"), _b64decode(signature)
+        return header, claims, raw[: len(head) + 1 + len(body)], _b64decode(signature)
 
     def _check_claims(self, claims: Mapping[str, Any]) -> None:
         """Step 3: ``exp`` (required), ``nbf``, ``iat``, ``iss``, ``aud``, then extra rules."""
@@ -136,17 +166,13 @@ class TokenVerifier:
             raise InvalidToken("The token is older than this API accepts", "too_old")
         if claims.get("iss") != settings.issuer:
             raise InvalidToken("The token was not issued by the issuer this API trusts", "bad_iss")
-        aud = claims.get("aud")
-        audiences = [aud] if isinstance(aud, str) else aud
-        if not isinstance(audiences, list) or not any(
-            isinstance(a, str) and a in settings.audiences for a in audiences
-        ):
+        if not _has_audience(claims.get("aud"), settings.audiences):
             raise InvalidToken("The token is not meant for this API (audience)", "bad_aud")
-        for name in ("sub", "azp", "client_id", "scope", "gty"):
+        for name in _STRING_CLAIMS:
             if name in claims and not isinstance(claims[name], str):
                 raise InvalidToken(f"The token's {name} claim is not a string", "bad_claim_type")
-        missing = [name for name in settings.required_claims if name not in claims]
-        if missing:
-            raise InvalidToken(f"The token lacks the required claim {missing[0]}", "missing_claim")
+        for name in settings.required_claims:
+            if name not in claims:
+                raise InvalidToken(f"The token lacks the required claim {name}", "missing_claim")
         for validator in settings.validators:
             validator(claims)
