@@ -171,6 +171,8 @@ class JsonBodyParser(FlaskParser):
             return super().load_json(req, schema)
         except RecursionError:
             self._bad_json("it is nested too deeply")
+        except ValueError:  # json's own errors are handled above; this is int() on 4300+ digits
+            self._bad_json("a number in it is too long")
 
     def _handle_invalid_json_error(self, error: Exception, req: Any, *a: Any, **k: Any) -> NoReturn:
         reason = str(error) if isinstance(error, json.JSONDecodeError) else "it is not UTF-8"

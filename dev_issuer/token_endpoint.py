@@ -75,7 +75,10 @@ def _read_params() -> dict[str, str]:
             "send the parameters in the request body, not in the URL (URLs end up in logs)"
         )
     if request.mimetype == JSON:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # nested past Python's limit: as unusable as invalid JSON
+            body = None
         if not isinstance(body, dict):
             raise invalid_request("the JSON body must be an object of parameters")
         for name, value in body.items():

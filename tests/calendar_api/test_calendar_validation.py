@@ -86,6 +86,7 @@ def test_a_lone_surrogate_is_422_not_a_database_error(api: CalendarClient) -> No
         (b'{"title": "x",}', 400, "not valid JSON"),
         (b"\xff\xfe{}", 400, "not valid JSON"),
         (b"[" * 20000 + b"]" * 20000, 400, "nested too deeply"),
+        (b'{"title": ' + b"9" * 5000 + b"}", 400, "a number in it is too long"),
         (b"", 422, "Missing data"),
         (b"[]", 422, "Invalid input type"),
         (b'"a string"', 422, "Invalid input type"),

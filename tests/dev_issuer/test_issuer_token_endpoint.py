@@ -175,6 +175,8 @@ def test_unsupported_grant_type(client: FlaskClient, grant_type: str) -> None:
         ({"data": "grant_type=client_credentials", "content_type": "text/plain"}, "send the"),
         ({"data": "{not json", "content_type": "application/json"}, "JSON body must be"),
         ({"json": [GEO]}, "JSON body must be an object"),
+        ({"data": "[" * 5000 + "]" * 5000, "content_type": "application/json"}, "JSON body"),
+        ({"data": '{"scope": ' + "9" * 5000 + "}", "content_type": "application/json"}, "JSON"),
         ({"json": {**GEO, "scope": ["geocode"]}}, "scope must be a string"),
         ({"data": {**GEO, "audience": [GEOCODING, CALENDAR]}}, "audience is given more than"),
     ],
