@@ -71,6 +71,7 @@ def init_request_logging(app: Flask, service: str) -> None:
         access.info(
             "request",
             extra={
+                "request_id": request_id,
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
