@@ -45,6 +45,8 @@ def find_token(
 ) -> str:
     """Return the request's single bearer token or raise the RFC 6750 error.
 
+    ``headers`` must look names up case-insensitively, as every framework's header object does.
+
     ``form`` is the parsed body, passed only when the body is form-encoded; callers get
     ``query`` and ``form`` as multi-value mappings so a repeated parameter is seen as such.
     """

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from copy import deepcopy
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from marshmallow import Schema, fields
 
 from .bearer import FORM_CONTENT_TYPE, find_token
@@ -181,8 +181,3 @@ def _with_security(apidoc: dict, scopes: tuple[str, ...], any_of: tuple[str, ...
         {code: name for code, (name, _) in _AUTH_RESPONSES.items() if code not in own}
     )
     return apidoc
-
-
-def auth_extension() -> BearerAuth:
-    """The ``BearerAuth`` registered on the current app."""
-    return current_app.extensions["shared_auth"]
