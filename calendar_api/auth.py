@@ -39,13 +39,7 @@ class UserTokenRequired(AuthError):
 
 def refuse_non_user_tokens(claims: Mapping[str, Any]) -> None:
     """Claims validator: accept only tokens whose ``sub`` names a user the API can store."""
-    client_id = claims.get("client_id", claims.get("azp"))
-    principal = Principal(
-        subject=claims.get("sub"),
-        client_id=client_id if isinstance(client_id, str) else None,
-        scopes=frozenset(),
-        claims=claims,
-    )
+    principal = Principal.from_claims(claims)
     if principal.is_client_credentials:
         raise UserTokenRequired(
             "The calendar API needs a user's access token; a client-credentials token has no "

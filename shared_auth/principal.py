@@ -18,6 +18,19 @@ class Principal:
     scopes: frozenset[str]
     claims: Mapping[str, Any]
 
+    @classmethod
+    def from_claims(
+        cls, claims: Mapping[str, Any], scope_claims: Iterable[str] = ("scope",)
+    ) -> Principal:
+        """The caller a verified token's claims describe (``client_id``, else ``azp``)."""
+        client_id = claims.get("client_id", claims.get("azp"))
+        return cls(
+            subject=claims.get("sub"),
+            client_id=client_id if isinstance(client_id, str) else None,
+            scopes=scopes_from_claims(claims, scope_claims),
+            claims=claims,
+        )
+
     @property
     def is_client_credentials(self) -> bool:
         """True when no user is behind the token (a machine-to-machine token).

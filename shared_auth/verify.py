@@ -19,7 +19,7 @@ from typing import Any
 from .config import AuthSettings
 from .errors import InvalidToken
 from .jwks import JWKSCache
-from .principal import Principal, scopes_from_claims
+from .principal import Principal
 
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _JWT_TYPES = frozenset({"jwt", "application/jwt"})
@@ -108,13 +108,7 @@ class TokenVerifier:
         if not key.verify(signing_input, signature):
             raise InvalidToken("The token signature is not valid", "bad_signature")
         self._check_claims(claims)
-        client_id = claims.get("client_id", claims.get("azp"))
-        return Principal(
-            subject=claims.get("sub"),
-            client_id=client_id if isinstance(client_id, str) else None,
-            scopes=scopes_from_claims(claims, self.settings.scope_claims),
-            claims=claims,
-        )
+        return Principal.from_claims(claims, self.settings.scope_claims)
 
     def _parse(self, token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
         """Step 1: size, shape, base64url, JSON, and a header we are willing to act on."""

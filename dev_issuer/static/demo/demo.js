@@ -45,6 +45,7 @@ async function authorize(scope) {
     state,
   });
   store.setItem("demo.state", state);
+  store.setItem("demo.flow", flow);
   if (flow === "code") {
     const verifier = randomString(48);
     store.setItem("demo.verifier", verifier);
@@ -173,6 +174,7 @@ async function render() {
 
 async function main() {
   config = await (await fetch("config.json")).json();
+  $("flow").value = store.getItem("demo.flow") || "token";
   $("sign-in").addEventListener("click", () => authorize("read"));
   $("allow-editing").addEventListener("click", () => authorize("read write"));
   $("sign-out").addEventListener("click", () => { store.removeItem("demo.token"); render(); });
