@@ -1,6 +1,7 @@
-"""The shell examples handed over for the README, run verbatim (URL rewritten) on a live issuer.
+"""curl and CLI calls, run verbatim through a shell (URL rewritten) against a live issuer.
 
-If one of these strings changes, the README section must change with it.
+The README's own examples are executed by tests/e2e/test_readme_walkthrough.py; these cover
+the same calls from the shell's side, plus `token client`, against the issuer alone.
 """
 
 from __future__ import annotations
