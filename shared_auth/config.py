@@ -101,8 +101,10 @@ class AuthSettings:
                 )
         if self.leeway > 300:
             raise ConfigError("AUTH_LEEWAY above 300 s would accept tokens long expired")
-        if self.http_timeout <= 0 or self.max_token_bytes < 256:
-            raise ConfigError("AUTH_HTTP_TIMEOUT must be positive and max_token_bytes at least 256")
+        if self.http_timeout <= 0:
+            raise ConfigError("AUTH_HTTP_TIMEOUT must be positive")
+        if self.max_token_bytes < 256:
+            raise ConfigError("AUTH_MAX_TOKEN_BYTES must be at least 256")
 
     @property
     def discovery_uri(self) -> str:
@@ -163,6 +165,7 @@ _ENV_FIELDS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("AUTH_REQUIRE_AT_JWT", "require_at_jwt", _bool),
     ("AUTH_SCOPE_CLAIMS", "scope_claims", _split),
     ("AUTH_MAX_TOKEN_AGE", "max_token_age", float),
+    ("AUTH_MAX_TOKEN_BYTES", "max_token_bytes", int),
     ("AUTH_REQUIRED_CLAIMS", "required_claims", _split),
     ("AUTH_ALLOW_QUERY_TOKEN", "allow_query_token", _bool),
     ("AUTH_REALM", "realm", str.strip),

@@ -58,6 +58,7 @@ ENV = {
     "AUTH_REQUIRE_AT_JWT": "yes",
     "AUTH_SCOPE_CLAIMS": "scope,permissions",
     "AUTH_MAX_TOKEN_AGE": "900",
+    "AUTH_MAX_TOKEN_BYTES": "4096",
     "AUTH_REQUIRED_CLAIMS": "jti sid",
     "AUTH_ALLOW_QUERY_TOKEN": "TRUE",
     "AUTH_REALM": " calendar ",
@@ -75,6 +76,7 @@ EXPECTED = {
     "require_at_jwt": True,
     "scope_claims": ("scope", "permissions"),
     "max_token_age": 900.0,
+    "max_token_bytes": 4096,
     "required_claims": ("jti", "sid"),
     "allow_query_token": True,
     "realm": "calendar",
@@ -152,5 +154,5 @@ def test_settings_from_code_are_validated_too():
         AuthSettings(issuer="t.auth0.com", audiences=(" ",))
     with pytest.raises(ConfigError, match="AUTH_LEEWAY"):
         AuthSettings(issuer="t.auth0.com", audiences=(AUD,), leeway=float("nan"))
-    with pytest.raises(ConfigError, match="max_token_bytes"):
+    with pytest.raises(ConfigError, match="AUTH_MAX_TOKEN_BYTES"):
         AuthSettings(issuer="t.auth0.com", audiences=(AUD,), max_token_bytes=10)
