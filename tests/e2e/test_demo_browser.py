@@ -7,21 +7,12 @@ asks for read and write and so shows the consent page again; the new token can c
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_steps import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-
-
-def sign_in(page: Any, user: str) -> None:
-    page.wait_for_selector("#sign-in")
-    page.check(f"input[name=user_id][value={user}]")
-    page.fill("#password", "dev-password")
-    page.click("#sign-in button[type=submit]")
 
 
 def wait_status(page: Any, text: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from browser_steps import ARTIFACTS, sign_in
 from flask import Flask
 
 from dev_issuer import create_app
@@ -23,8 +24,6 @@ from shared_auth import AuthSettings, TokenVerifier
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "artifacts"
 CALENDAR = "https://api.example.com/calendar/v1/"
 GEOCODING = "https://api.example.com/geocoding/v1/"
 CLIENT_ID = "browser-test-spa"
@@ -107,10 +106,7 @@ def test_implicit_flow_sign_in_consent_memory_increase_and_deny(
 
     # 1. First run: sign in, consent, token in the fragment.
     start(page, spa, CALENDAR, "read")
-    page.wait_for_selector("#sign-in")
-    page.check("input[name=user_id][value=usr_123]")
-    page.fill("#password", "dev-password")
-    page.click("#sign-in button[type=submit]")
+    sign_in(page, "usr_123")
     page.wait_for_selector("#consent")
     assert "Browser test app" in page.text_content("main")
     assert "Read your calendar events" in page.text_content("#scopes")
