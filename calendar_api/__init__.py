@@ -13,49 +13,53 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from flask_smorest import Api
 
-from shared_auth import BearerAuth, oauth2_flows
-from shared_auth.docs import docs_config, init_docs_assets
-from shared_auth.request_log import init_request_logging
+from service_kit import DocsSignIn, ServiceKit, merged_env
 
-from .config import CalendarSettings, auth_settings
-from .cors import init_cors
-from .errors import init_errors
-from .health import health
-from .routes import create_blueprint
+from .auth import auth
+from .config import CalendarSettings, auth_settings, service_settings
+from .errors import init_database_errors
+from .routes import blp
 from .service import Calendar
 from .store import Store
 
 SCOPES = {"read": "Read your events", "write": "Create, change and delete your events"}
+kit = ServiceKit("Calendar API", "v1")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: settings, database schema, auth, routes, errors, CORS."""
-    env = {**os.environ, **{key: str(value) for key, value in (config or {}).items()}}
+    """Build the app: read settings, create the schema, install the kit and auth, add routes."""
+    env = merged_env(config, os.environ)
     instance_path = env.get("CALENDAR_INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path and os.path.abspath(instance_path))
     settings = CalendarSettings.from_env(env, app.instance_path)
+    service = service_settings(env)
+    authn = auth_settings(env, service.public_url)
     if settings.database_url.startswith("sqlite:///" + app.instance_path):
         os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(docs_config("Calendar API", "v1"))
-    app.config.update(
-        MAX_CONTENT_LENGTH=settings.max_body_bytes,
-        CALENDAR_PAGE_LIMIT_MAX=settings.page_limit_max,
-    )
-    api = Api(app)
-    init_docs_assets(app)
-    init_request_logging(app, "calendar_api")
-    auth = BearerAuth(auth_settings(env))
-    flows = oauth2_flows(auth.settings.issuer, SCOPES, ("authorization_code", "implicit"))
-    auth.init_app(app, api, flows=flows)
+    app.config["CALENDAR_PAGE_LIMIT_MAX"] = settings.page_limit_max
     store = Store(settings.database_url)
     store.create_schema(timedelta(seconds=settings.idempotency_ttl_seconds))
+    sign_in = DocsSignIn(authn.issuer, "api-docs", tuple(SCOPES))
+    kit.init_app(
+        app,
+        service,
+        checks={"signing_keys": auth.signing_keys_check, "database": store.ping},
+        sign_in=sign_in,
+        cors_allow_headers=(
+            "Authorization",
+            "Content-Type",
+            "DPoP",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+        ),
+        cors_expose_headers=("ETag", "Location", "Link", "Idempotent-Replayed"),
+    )
+    auth.init_app(app, authn, scopes=SCOPES, grants=("authorization_code", "implicit"))
+    init_database_errors(app)
     app.extensions["calendar"] = Calendar(store, settings)
-    api.register_blueprint(create_blueprint(auth))
-    app.register_blueprint(health)
-    init_errors(app, api)
-    init_cors(app, settings.cors_origins)
+    kit.register(app, blp)
     return app
 
 

@@ -1,4 +1,4 @@
-"""The calendar holds users' data, so only a token issued for a user may touch it.
+"""The calendar's ``auth``, and why only a token issued for a user may touch its data.
 
 A client-credentials (machine-to-machine) token is genuine and meant for this API, yet no user
 stands behind it, so there is no calendar it could own. It is refused with **403 and
@@ -25,8 +25,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared_auth import AuthError, Principal
+from shared_auth.flask import BearerAuth
 
 MAX_SUBJECT_LENGTH = 255
+auth = BearerAuth()
+"""The calendar's authentication; ``create_app`` calls ``auth.init_app``."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -1,63 +1,32 @@
-"""Every refusal is JSON in flask-smorest's shape, with a ``message`` a person can act on.
+"""The calendar's own refusals, in the service-wide error body (``service_kit.ApiError``).
 
-flask-smorest answers ``{"code", "status", "errors"}``; werkzeug's own errors (404, 405,
-413) arrive without a message, and webargs hands non-JSON bodies to the schema as "missing
-fields" and lets a deeply nested body raise ``RecursionError`` (a 500). This module closes
-those gaps: ``ApiError`` subclasses for the calendar's own answers, a wrapper that adds a
-message (and the ``Allow`` header a 405 must carry), and a JSON body parser that answers 415
-and 400 itself.
+Each is a sentence that says what to do next. A database that refuses or times out (down,
+locked, pool exhausted) is a 503 with ``Retry-After``: the client should retry, and nothing
+was written.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from http import HTTPStatus
-from typing import Any, NoReturn
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from webargs.flaskparser import FlaskParser, abort
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-
-class ApiError(Exception):
-    """A request the calendar refuses; ``status`` and ``message`` are its answer."""
-
-    status = 400
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        headers: dict[str, str] | None = None,
-        errors: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.headers = headers or {}
-        self.errors = errors
-
-    def response(self) -> Response:
-        body: dict[str, Any] = {
-            "code": self.status,
-            "status": HTTPStatus(self.status).phrase,
-            "message": self.message,
-        }
-        if self.errors is not None:
-            body["errors"] = self.errors
-        response = jsonify(body)
-        response.status_code = self.status
-        response.headers.update(self.headers)
-        return response
-
+from service_kit import ApiError, BadRequest, ServiceUnavailable, Unprocessable
 
 log = logging.getLogger("calendar_api")
 
-
-class BadRequest(ApiError):
-    status = 400
+__all__ = [
+    "BadRequest",
+    "DatabaseUnavailable",
+    "EventNotFound",
+    "FieldErrors",
+    "IdempotencyKeyReused",
+    "PreconditionFailed",
+    "PreconditionRequired",
+    "init_database_errors",
+]
 
 
 class EventNotFound(ApiError):
@@ -90,20 +59,18 @@ class PreconditionRequired(ApiError):
         )
 
 
-class FieldErrors(ApiError):
-    """422 in flask-smorest's format, for rules checked after webargs (a merged PATCH)."""
-
-    status = 422
+class FieldErrors(Unprocessable):
+    """422 with per-field errors, for rules checked after parsing (a merged PATCH)."""
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("The event is not valid; see errors", errors={"json": errors})
+        field, messages = next(iter(errors.items()))
+        super().__init__(
+            f"The event is not valid ({field}: {messages[0]}); see errors",
+            errors={"json": errors},
+        )
 
 
-class DatabaseUnavailable(ApiError):
-    """The database refused or timed out (down, locked, pool exhausted): retry, not a bug."""
-
-    status = 503
-
+class DatabaseUnavailable(ServiceUnavailable):
     def __init__(self) -> None:
         super().__init__(
             "The calendar's database is unavailable right now; retry shortly",
@@ -111,9 +78,7 @@ class DatabaseUnavailable(ApiError):
         )
 
 
-class IdempotencyKeyReused(ApiError):
-    status = 422
-
+class IdempotencyKeyReused(Unprocessable):
     def __init__(self) -> None:
         super().__init__(
             "This Idempotency-Key was already used with a different request body; "
@@ -121,19 +86,8 @@ class IdempotencyKeyReused(ApiError):
         )
 
 
-_MESSAGES = {
-    400: "The request is malformed",
-    404: "There is nothing at this URL",
-    405: "This URL does not support the request's method",
-    413: "The request body is too large",
-    422: "The request has invalid fields; see errors",
-    500: "The server failed to handle this request; the failure has been logged",
-}
-
-
-def init_errors(app: Flask, api: Any) -> None:
-    """Answer ``ApiError``, database outages (503) and every werkzeug error as JSON."""
-    app.register_error_handler(ApiError, lambda exc: exc.response())
+def init_database_errors(app: Flask) -> None:
+    """Database outages are 503s, logged by type (never with the connection URL)."""
 
     def database_unavailable(exc: Exception) -> Response:
         log.warning("database unavailable", extra={"error": type(exc).__name__})
@@ -141,47 +95,3 @@ def init_errors(app: Flask, api: Any) -> None:
 
     app.register_error_handler(OperationalError, database_unavailable)
     app.register_error_handler(PoolTimeout, database_unavailable)
-
-    def http_error(error: HTTPException) -> Any:
-        body, status, headers = api.handle_http_exception(error)
-        headers = dict(headers or {})
-        if "message" not in body:
-            body["message"] = _message(error, status)
-        if isinstance(error, MethodNotAllowed) and error.valid_methods:
-            headers["Allow"] = ", ".join(error.valid_methods)
-        return body, status, headers
-
-    app.register_error_handler(HTTPException, http_error)
-
-
-def _message(error: HTTPException, status: int) -> str:
-    if status == 413:
-        limit = request.max_content_length
-        return f"The request body is larger than {limit} bytes" if limit else _MESSAGES[413]
-    return _MESSAGES.get(status) or error.description or HTTPStatus(status).phrase
-
-
-class JsonBodyParser(FlaskParser):
-    """webargs' parser, but a body that is not JSON is a 415 or a 400 with a reason."""
-
-    def load_json(self, req: Any, schema: Any) -> Any:
-        if not req.is_json:
-            abort(415, message="Send the event as JSON with Content-Type: application/json")
-        try:
-            return super().load_json(req, schema)
-        except RecursionError:
-            self._bad_json("it is nested too deeply")
-        except ValueError:  # json's own errors are handled above; this is int() on 4300+ digits
-            self._bad_json("a number in it is too long")
-
-    def _handle_invalid_json_error(self, error: Exception, req: Any, *a: Any, **k: Any) -> NoReturn:
-        reason = str(error) if isinstance(error, json.JSONDecodeError) else "it is not UTF-8"
-        self._bad_json(reason)
-
-    @staticmethod
-    def _bad_json(reason: str) -> NoReturn:
-        abort(
-            400,
-            message=f"The request body is not valid JSON: {reason}",
-            errors={"json": ["Invalid JSON body."]},
-        )

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, vRecur
 from icalendar import Event as VEvent
 
-from .recurrence import HORIZON, Recurrence
+from .rrule import HORIZON, Recurrence
 
 PRODID = "-//api.example.com//calendar_api v1//EN"
 _OPEN_ENDED_COVER = timedelta(days=50 * 365)

@@ -8,23 +8,19 @@ headers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from shared_auth import BearerAuth, current_principal
+from service_kit import Blueprint
+from shared_auth.flask import current_principal
 
-from .errors import JsonBodyParser
+from .auth import auth
 from .paging import next_link
 from .preconditions import not_modified, required_if_match
 from .schemas import EventPageSchema, EventPatchSchema, EventQuerySchema, EventSchema
 from .service import Calendar
-
-View = TypeVar("View", bound=Callable[..., Any])
 
 _HEADER = {"schema": {"type": "string"}}
 ETAG = {"ETag": {**_HEADER, "description": "The event's current strong ETag"}}
@@ -48,13 +44,15 @@ IDEMPOTENCY_KEY = {
     "returns the first answer; the same key with another body is 422",
     **_HEADER,
 }
-_NO_CACHE = {"Cache-Control": "private, no-cache"}
 
-
-class CalendarBlueprint(Blueprint):
-    """flask-smorest's Blueprint with a JSON parser that answers 415/400 itself."""
-
-    ARGUMENTS_PARSER = JsonBodyParser()
+blp = Blueprint(
+    "events",
+    __name__,
+    url_prefix="/calendar/v1",
+    description="Each user's own events: read with scope read, change with scope write. "
+    "Tokens must stand for a user: a client-credentials token is refused with 403 "
+    "invalid_token.",
+)
 
 
 def calendar() -> Calendar:
@@ -66,103 +64,78 @@ def owner() -> str:
     return current_principal().subject or ""
 
 
-def create_blueprint(auth: BearerAuth) -> Blueprint:
-    """The events API, bound to this app's ``auth``."""
-    blp = CalendarBlueprint(
-        "events",
-        __name__,
-        url_prefix="/calendar/v1",
-        description="Each user's own events: read with scope read, change with scope write. "
-        "Tokens must stand for a user: a client-credentials token is refused with 403 "
-        "invalid_token.",
-    )
+@blp.route("/events")
+class Events(MethodView):
+    @auth.required("read")
+    @blp.arguments(EventQuerySchema, location="query")
+    @blp.response(200, EventPageSchema, headers={"Link": {**_HEADER, "description": 'rel="next"'}})
+    @blp.errors(400)
+    def get(self, query: dict[str, Any]) -> Any:
+        """List your events by start time, optionally in a window or expanded into instances"""
+        page = calendar().list(owner(), query)
+        headers = {"Link": next_link(page.next_cursor)} if page.next_cursor else {}
+        return page, headers
 
-    def errors(*codes: int) -> Callable[[View], View]:
-        def document(view: View) -> View:
-            for code in codes:
-                view = blp.alt_response(code, response=HTTPStatus(code).name)(view)
-            return view
+    @auth.required("write")
+    @blp.arguments(EventSchema)
+    @blp.response(201, EventSchema, headers={**ETAG, "Location": _HEADER})
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
+    @blp.errors(400, 413, 415)
+    def post(self, fields: dict[str, Any]) -> Any:
+        """Create an event (send Idempotency-Key to make retries safe)"""
+        created = calendar().create(owner(), fields, request.headers.get("Idempotency-Key"))
+        return jsonify(created.body), 201, created.headers
 
-        return document
 
-    @blp.route("/events")
-    class Events(MethodView):
-        @auth.required("read")
-        @blp.arguments(EventQuerySchema, location="query")
-        @blp.response(
-            200, EventPageSchema, headers={"Link": {**_HEADER, "description": 'rel="next"'}}
-        )
-        @errors(400)
-        def get(self, query: dict[str, Any]) -> Any:
-            """List your events by start time, optionally in a window or expanded into instances"""
-            page = calendar().list(owner(), query)
-            headers = {"Link": next_link(page.next_cursor)} if page.next_cursor else {}
-            return page, headers
+@blp.route("/events/<event_id>")
+class EventById(MethodView):
+    @auth.required("read")
+    @blp.response(200, EventSchema, headers=ETAG)
+    @blp.doc(parameters=[IF_NONE_MATCH])
+    @blp.errors(304, 404)
+    def get(self, event_id: str) -> Any:
+        """Read one event; If-None-Match answers 304 while it is unchanged"""
+        event = calendar().get(owner(), event_id)
+        unchanged = not_modified(event.etag)
+        return unchanged if unchanged is not None else (event, {"ETag": event.etag})
 
-        @auth.required("write")
-        @blp.arguments(EventSchema)
-        @blp.response(201, EventSchema, headers={**ETAG, "Location": _HEADER})
-        @blp.doc(parameters=[IDEMPOTENCY_KEY])
-        @errors(400, 413, 415)
-        def post(self, fields: dict[str, Any]) -> Any:
-            """Create an event (send Idempotency-Key to make retries safe)"""
-            created = calendar().create(owner(), fields, request.headers.get("Idempotency-Key"))
-            return jsonify(created.body), 201, created.headers
+    @auth.required("write")
+    @blp.arguments(EventSchema)
+    @blp.response(200, EventSchema, headers=ETAG)
+    @blp.doc(parameters=[IF_MATCH])
+    @blp.errors(404, 412, 413, 415, 428)
+    def put(self, fields: dict[str, Any], event_id: str) -> Any:
+        """Replace an event (If-Match required)"""
+        event = calendar().replace(owner(), event_id, fields, required_if_match())
+        return event, {"ETag": event.etag}
 
-    @blp.route("/events/<event_id>")
-    class EventById(MethodView):
-        @auth.required("read")
-        @blp.response(200, EventSchema, headers=ETAG)
-        @blp.doc(parameters=[IF_NONE_MATCH])
-        @errors(304, 404)
-        def get(self, event_id: str) -> Any:
-            """Read one event; If-None-Match answers 304 while it is unchanged"""
-            event = calendar().get(owner(), event_id)
-            unchanged = not_modified(event.etag)
-            return (
-                unchanged if unchanged is not None else (event, {"ETag": event.etag, **_NO_CACHE})
-            )
+    @auth.required("write")
+    @blp.arguments(EventPatchSchema)
+    @blp.response(200, EventSchema, headers=ETAG)
+    @blp.doc(parameters=[IF_MATCH])
+    @blp.errors(404, 412, 413, 415, 428)
+    def patch(self, changes: dict[str, Any], event_id: str) -> Any:
+        """Change some fields of an event (If-Match required); null clears optional ones"""
+        event = calendar().patch(owner(), event_id, changes, required_if_match())
+        return event, {"ETag": event.etag}
 
-        @auth.required("write")
-        @blp.arguments(EventSchema)
-        @blp.response(200, EventSchema, headers=ETAG)
-        @blp.doc(parameters=[IF_MATCH])
-        @errors(404, 412, 413, 415, 428)
-        def put(self, fields: dict[str, Any], event_id: str) -> Any:
-            """Replace an event (If-Match required)"""
-            event = calendar().replace(owner(), event_id, fields, required_if_match())
-            return event, {"ETag": event.etag}
+    @auth.required("write")
+    @blp.response(204)
+    @blp.doc(parameters=[IF_MATCH])
+    @blp.errors(404, 412, 428)
+    def delete(self, event_id: str) -> Any:
+        """Delete an event (If-Match required)"""
+        calendar().delete(owner(), event_id, required_if_match())
+        return Response(status=204)
 
-        @auth.required("write")
-        @blp.arguments(EventPatchSchema)
-        @blp.response(200, EventSchema, headers=ETAG)
-        @blp.doc(parameters=[IF_MATCH])
-        @errors(404, 412, 413, 415, 428)
-        def patch(self, changes: dict[str, Any], event_id: str) -> Any:
-            """Change some fields of an event (If-Match required); null clears optional ones"""
-            event = calendar().patch(owner(), event_id, changes, required_if_match())
-            return event, {"ETag": event.etag}
 
-        @auth.required("write")
-        @blp.response(204)
-        @blp.doc(parameters=[IF_MATCH])
-        @errors(404, 412, 428)
-        def delete(self, event_id: str) -> Any:
-            """Delete an event (If-Match required)"""
-            calendar().delete(owner(), event_id, required_if_match())
-            return Response(status=204)
-
-    @blp.route("/events.ics")
-    class EventsIcs(MethodView):
-        @auth.required("read")
-        @blp.response(200, {"type": "string"}, content_type="text/calendar", description="RFC 5545")
-        def get(self) -> Any:
-            """Your events as an iCalendar (RFC 5545) file for calendar applications"""
-            response = Response(calendar().export(owner()), mimetype="text/calendar")
-            response.headers.update(
-                {"Content-Disposition": 'inline; filename="calendar.ics"', **_NO_CACHE}
-            )
-            response.add_etag()
-            return response.make_conditional(request)
-
-    return blp
+@blp.route("/events.ics")
+class EventsIcs(MethodView):
+    @auth.required("read")
+    @blp.response(200, {"type": "string"}, content_type="text/calendar", description="RFC 5545")
+    def get(self) -> Any:
+        """Your events as an iCalendar (RFC 5545) file for calendar applications"""
+        response = Response(calendar().export(owner()), mimetype="text/calendar")
+        response.headers["Content-Disposition"] = 'attachment; filename="calendar.ics"'
+        response.add_etag()
+        return response.make_conditional(request)

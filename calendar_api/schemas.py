@@ -23,14 +23,9 @@ from marshmallow import (
     validates_schema,
 )
 
-from .recurrence import (
-    FIRST_YEAR,
-    HORIZON,
-    MAX_LINES,
-    RecurrenceError,
-    build_series,
-    load_zone,
-)
+from .recurrence import build_series
+from .rrule import FIRST_YEAR, HORIZON, MAX_LINES, RecurrenceError
+from .zones import load_zone
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATETIME = re.compile(
@@ -227,11 +222,17 @@ class EventQuerySchema(Schema):
 
     start = When(
         allow_date=False,
-        metadata={"description": "Only events ending after this instant (RFC 3339)"},
+        metadata={
+            "description": "Only events ending after this instant (RFC 3339)",
+            "example": "2026-03-23T00:00:00+01:00",
+        },
     )
     end = When(
         allow_date=False,
-        metadata={"description": "Only events starting before this instant (RFC 3339)"},
+        metadata={
+            "description": "Only events starting before this instant (RFC 3339)",
+            "example": "2026-03-30T00:00:00+02:00",
+        },
     )
     q = fields.String(
         validate=[validate.Length(1, 200), plain_text()],

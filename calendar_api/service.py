@@ -20,19 +20,12 @@ from werkzeug.datastructures import ETags
 from .config import CalendarSettings
 from .errors import BadRequest, FieldErrors
 from .ics import calendar_ics
+from .models import Event, event_values, naive_utc, new_event_id, now_utc
 from .paging import decode_cursor, encode_cursor, filters_hash
 from .preconditions import check_if_match
+from .queries import Filters
 from .schemas import EventSchema, event_errors
-from .store import (
-    Event,
-    Filters,
-    IdempotencyKey,
-    Store,
-    event_values,
-    naive_utc,
-    new_event_id,
-    now_utc,
-)
+from .store import IdempotencyKey, Store
 
 EVENTS_PATH = "/calendar/v1/events"
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from shared_auth.request_log import configure_json_logging
+from service_kit import configure_json_logging
 
 from . import create_app
 

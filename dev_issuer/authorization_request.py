@@ -65,7 +65,7 @@ class RedirectError(Exception):
 
     @property
     def location(self) -> str:
-        return self.reply_to.url(self.error.body())
+        return self.reply_to.url(self.error.params())
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from .app import create_app
 from .context import issuer_context, issuer_url, token_service
 from .errors import OAuthError
 from .keys import KeyStoreError
-from .settings import SettingsError
+from .settings import ConfigError
 from .tenant import MAX_TOKEN_LIFETIME, Client, TenantError
 from .tokens import requested_scopes, scopes_for_user
 
@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except OAuthError as exc:
         print(f"dev-issuer: {exc.error}: {exc.description}", file=sys.stderr)
-    except (UsageError, TenantError, KeyStoreError, SettingsError) as exc:
+    except (UsageError, TenantError, KeyStoreError, ConfigError) as exc:
         print(f"dev-issuer: {exc}", file=sys.stderr)
     return 2
 

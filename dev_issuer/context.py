@@ -32,7 +32,7 @@ def issuer_context(app: Flask | None = None) -> IssuerContext:
 
 
 def issuer_url(app: Flask | None = None) -> str:
-    return normalize_issuer((app or current_app).config["DEV_ISSUER_URL"])
+    return normalize_issuer(str((app or current_app).config["DEV_ISSUER_URL"]))
 
 
 def token_service(app: Flask | None = None) -> TokenService:

@@ -7,6 +7,10 @@ HTTP layer only chooses how to deliver them (JSON body, redirect, or stderr).
 
 from __future__ import annotations
 
+from typing import Any
+
+from service_kit import error_body
+
 
 class OAuthError(Exception):
     """An RFC 6749 error: ``error`` is the code, ``description`` a sentence a person can act on."""
@@ -25,7 +29,16 @@ class OAuthError(Exception):
         self.status = status
         self.headers = headers or {}
 
-    def body(self) -> dict[str, str]:
+    def body(self) -> dict[str, Any]:
+        """The RFC 6749 fields, beside the service-wide ``code``/``status``/``message``."""
+        return {
+            **error_body(self.status, self.description),
+            "error": self.error,
+            "error_description": self.description,
+        }
+
+    def params(self) -> dict[str, str]:
+        """What a redirect to the application carries (RFC 6749 4.1.2.1): the RFC fields only."""
         return {"error": self.error, "error_description": self.description}
 
 

@@ -104,6 +104,10 @@ class KeyStore:
         """The key that signs new tokens (re-read if another process rotated it)."""
         return self._refresh()[0]
 
+    def check(self) -> None:
+        """Readiness: the current signing key loads (raises ``KeyStoreError`` otherwise)."""
+        self.current()
+
     def jwks(self) -> dict[str, Any]:
         """The JWK Set: the current key first, then retired keys still in their grace period."""
         current, retired = self._refresh()

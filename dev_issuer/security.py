@@ -56,10 +56,9 @@ def allow_form_target(origin: str) -> None:
     g.form_action_origin = origin
 
 
-def add_security_headers(response: Response) -> Response:
+def add_page_headers(response: Response) -> Response:
+    """The issuer's pages: a strict CSP and no referrer (``service_kit`` adds the rest)."""
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "no-referrer")
     if request.path.startswith("/demo/"):
         headers.setdefault("Content-Security-Policy", DEMO_CSP)

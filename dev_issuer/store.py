@@ -81,6 +81,11 @@ class StateStore:
                 raise
             db.execute("COMMIT")
 
+    def check(self) -> None:
+        """Readiness: the store file answers a query."""
+        with closing(self._connect()) as db:
+            db.execute("SELECT 1 FROM consent LIMIT 1").fetchall()
+
     def consented(self, user_id: str, client_id: str, audience: str) -> frozenset[str]:
         """Scopes ``user_id`` has allowed ``client_id`` on ``audience`` (empty if never asked)."""
         with self._transaction() as db:

@@ -11,6 +11,9 @@ import time
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from service_kit import request_json
 
 from .client_auth import authenticate_client
 from .context import issuer_context, token_service
@@ -23,7 +26,6 @@ bp = Blueprint("token", __name__)
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-CORS_HEADERS = "Content-Type, Authorization"
 
 
 @bp.route("/oauth/token", methods=["POST"])
@@ -56,29 +58,13 @@ def oauth_error_response(error: OAuthError) -> Response:
     return response
 
 
-@bp.after_request
-def _cors(response: Response) -> Response:
-    """Let pages at a registered callback's origin call the endpoint (Auth0's web origins)."""
-    origin = request.headers.get("Origin")
-    response.vary.add("Origin")
-    if origin and origin in issuer_context().tenant.web_origins:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Methods"] = "POST"
-        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
-        response.headers["Access-Control-Max-Age"] = "600"
-    return response
-
-
 def _read_params() -> dict[str, str]:
     if request.args:
         raise invalid_request(
             "send the parameters in the request body, not in the URL (URLs end up in logs)"
         )
     if request.mimetype == JSON:
-        try:
-            body = request.get_json(silent=True)
-        except RecursionError:  # nested past Python's limit: as unusable as invalid JSON
-            body = None
+        body = _json_body()
         if not isinstance(body, dict):
             raise invalid_request("the JSON body must be an object of parameters")
         for name, value in body.items():
@@ -94,6 +80,16 @@ def _read_params() -> dict[str, str]:
                 params[name] = values[0]
         return params
     raise invalid_request(f"send the parameters as {FORM} or {JSON}")
+
+
+def _json_body() -> object:
+    """The strictly parsed JSON body; its 400 becomes ``invalid_request`` like every other."""
+    try:
+        return request_json(request, what="the parameters")
+    except HTTPException as exc:
+        if exc.code != 400:
+            raise
+        raise invalid_request(getattr(exc, "data", {}).get("message", "invalid JSON")) from None
 
 
 def _client_credentials(params: Mapping[str, str]) -> IssuedToken:

@@ -8,9 +8,9 @@ the same wording as the query-string schema.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
 
+from flask import current_app
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from .config import MAX_DISTANCE_LIMIT_KM
@@ -140,7 +140,18 @@ class BatchRequestSchema(Schema):
     max_distance_km = _max_distance_field()
 
 
-class _SearchQueryBase(Schema):
+COUNTRY_CODES = "country_codes"
+"""``kit.init_app(doc_choices=...)`` documents the data's codes as the enum of ``country``."""
+
+
+def _known_country(value: str) -> None:
+    """A code of a country the loaded data holds (the data decides, so it is read per app)."""
+    countries = current_app.extensions["geocoding"].geocoder.index.places.countries
+    if value.upper() not in countries:
+        raise ValidationError(f"country {value.upper()} is not a country code in the data")
+
+
+class SearchQuerySchema(Schema):
     q = fields.String(
         required=True,
         validate=[
@@ -169,6 +180,19 @@ class _SearchQueryBase(Schema):
         error_messages={"invalid": f"limit must be a whole number from 1 to {SEARCH_LIMIT_MAX}"},
         metadata={"description": f"Most results to return, 1 to {SEARCH_LIMIT_MAX}"},
     )
+    country = fields.String(
+        validate=[
+            validate.Regexp(
+                r"^[A-Za-z]{2}$",
+                error="country must be an ISO 3166-1 alpha-2 code such as US or BR",
+            ),
+            _known_country,
+        ],
+        metadata={
+            "description": "Only places in this country (ISO 3166-1 alpha-2 code, any case)",
+            "choices": COUNTRY_CODES,
+        },
+    )
 
     @post_load
     def _upper_country(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -177,41 +201,12 @@ class _SearchQueryBase(Schema):
         return data
 
 
-def search_query_schema(country_codes: Iterable[str]) -> type[Schema]:
-    """The search parameters, with ``country`` limited to the codes the loaded data holds.
-
-    Built per app because the data decides the list; it is in the OpenAPI document as an enum,
-    so a client (or a fuzzer) knows up front which codes are answered.
-    """
-    codes = sorted(country_codes)
-    known = frozenset(codes)
-
-    def _known(value: str) -> None:
-        if value.upper() not in known:
-            raise ValidationError(f"country {value.upper()} is not a country code in the data")
-
-    class SearchQuerySchema(_SearchQueryBase):
-        country = fields.String(
-            validate=[
-                validate.Regexp(
-                    r"^[A-Za-z]{2}$",
-                    error="country must be an ISO 3166-1 alpha-2 code such as US or BR",
-                ),
-                _known,
-            ],
-            metadata={
-                "description": "Only places in this country (ISO 3166-1 alpha-2 code, any case)",
-                "enum": codes,
-            },
-        )
-
-    return SearchQuerySchema
-
-
 # -- responses ----------------------------------------------------------------------------------
 
 
 class PlaceSchema(Schema):
+    """A place as the API shows it; ``PLACE_FIELDS`` (its field names) builds every answer."""
+
     name = fields.String(required=True, metadata={"example": "Mountain View"})
     admin1 = fields.String(
         allow_none=True,
@@ -233,6 +228,9 @@ class PlaceSchema(Schema):
     population = fields.Integer(required=True)
 
 
+PLACE_FIELDS = tuple(PlaceSchema._declared_fields)
+
+
 class ReverseEchoSchema(Schema):
     lat = fields.Float(required=True)
     lon = fields.Float(required=True)
@@ -249,21 +247,32 @@ _TIME_ZONE_DOC = (
 )
 
 
-class ReverseResultSchema(Schema):
-    query = fields.Nested(ReverseEchoSchema, required=True)
-    place = fields.Nested(
-        PlaceSchema, allow_none=True, required=True, metadata={"description": _PLACE_DOC}
-    )
-    distance_km = fields.Float(required=True, metadata={"description": _DISTANCE_DOC})
-    time_zone = fields.String(
-        allow_none=True, required=True, metadata={"description": _TIME_ZONE_DOC}
-    )
-    explanation = fields.String(
-        allow_none=True,
-        required=True,
-        metadata={"description": "Why place is null; null when a place is given"},
-    )
-    attribution = fields.String(required=True)
+def _answer_fields(*, required: bool) -> dict[str, fields.Field]:
+    """What every reverse answer says, single or batch (a batch error item says none of it)."""
+    return {
+        "place": fields.Nested(
+            PlaceSchema, allow_none=True, required=required, metadata={"description": _PLACE_DOC}
+        ),
+        "distance_km": fields.Float(required=required, metadata={"description": _DISTANCE_DOC}),
+        "time_zone": fields.String(
+            allow_none=True, required=required, metadata={"description": _TIME_ZONE_DOC}
+        ),
+        "explanation": fields.String(
+            allow_none=True,
+            required=required,
+            metadata={"description": "Why place is null; null when a place is given"},
+        ),
+    }
+
+
+ReverseResultSchema = Schema.from_dict(
+    {
+        "query": fields.Nested(ReverseEchoSchema, required=True),
+        **_answer_fields(required=True),
+        "attribution": fields.String(required=True),
+    },
+    name="ReverseResultSchema",
+)
 
 
 class BatchPointSchema(Schema):
@@ -271,16 +280,16 @@ class BatchPointSchema(Schema):
     lon = fields.Float(required=True)
 
 
-class BatchItemSchema(Schema):
-    """One answer of a batch: either the reverse fields or ``error``, never both."""
-
-    index = fields.Integer(required=True, metadata={"description": "Position in the request"})
-    query = fields.Nested(BatchPointSchema)
-    place = fields.Nested(PlaceSchema, allow_none=True, metadata={"description": _PLACE_DOC})
-    distance_km = fields.Float(metadata={"description": _DISTANCE_DOC})
-    time_zone = fields.String(allow_none=True, metadata={"description": _TIME_ZONE_DOC})
-    explanation = fields.String(allow_none=True)
-    error = fields.String(metadata={"description": "Why this point was not geocoded"})
+BatchItemSchema = Schema.from_dict(
+    {
+        "index": fields.Integer(required=True, metadata={"description": "Position in the request"}),
+        "query": fields.Nested(BatchPointSchema),
+        **_answer_fields(required=False),
+        "error": fields.String(metadata={"description": "Why this point was not geocoded"}),
+    },
+    name="BatchItemSchema",
+)
+"""One answer of a batch: either the reverse fields or ``error``, never both."""
 
 
 class BatchResultSchema(Schema):
@@ -307,17 +316,3 @@ class SearchResultSchema(Schema):
         metadata={"description": "Matches, most populous first"},
     )
     attribution = fields.String(required=True)
-
-
-class HealthSchema(Schema):
-    status = fields.String(required=True, metadata={"example": "ok"})
-
-
-class ReadinessSchema(Schema):
-    status = fields.String(required=True, metadata={"example": "ready"})
-    checks = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        required=True,
-        metadata={"example": {"signing_keys": "ok", "places": "ok: 155210 places"}},
-    )

@@ -16,6 +16,7 @@ import numpy as np
 
 from .data import Place, load_places
 from .index import PlaceIndex
+from .schemas import PLACE_FIELDS
 from .timezones import TimeZoneLookup
 
 log = logging.getLogger("geocoding_api")
@@ -41,17 +42,8 @@ DISTANCE_DECIMALS = 3
 
 
 def place_json(place: Place) -> dict[str, Any]:
-    return {
-        "name": place.name,
-        "admin1": place.admin1,
-        "admin2": place.admin2,
-        "country_code": place.country_code,
-        "country": place.country,
-        "display_name": place.display_name,
-        "lat": place.lat,
-        "lon": place.lon,
-        "population": place.population,
-    }
+    """The place's answer fields, as ``PlaceSchema`` declares them (in its order)."""
+    return {name: getattr(place, name) for name in PLACE_FIELDS}
 
 
 def explain(distance_km: float, max_distance_km: float) -> str:
@@ -117,6 +109,10 @@ class Geocoder:
                 **self._answer(place, distance_km, zone, max_distance_km),
             }
         return results
+
+    def check(self) -> str | None:
+        """Readiness: the index holds places."""
+        return None if len(self.index) else "the place index is empty"
 
     def search(self, q: str, limit: int, country: str | None) -> list[dict[str, Any]]:
         ids = self.index.search(q, limit=limit, country=country)

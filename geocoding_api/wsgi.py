@@ -6,7 +6,7 @@ share the loaded index pages copy-on-write.
 """
 
 from geocoding_api import create_app
-from shared_auth.request_log import configure_json_logging
+from service_kit import configure_json_logging
 
 configure_json_logging()
 app = create_app()

@@ -8,6 +8,7 @@ the APIs are pointed at the local issuer unless AUTH_ISSUER says otherwise.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -89,34 +90,53 @@ def check_port_free(service: Service) -> None:
             )
 
 
-def service_env(issuer: Service, calendar: Service) -> dict[str, str]:
-    """Point the APIs and the demo at the local issuer, wherever the ports put it."""
+def service_env(services: tuple[Service, ...], private: Path) -> dict[str, str]:
+    """Point the APIs and the demo at the local issuer, wherever the ports put it.
+
+    ``private`` is this run's own folder (mode 0700) for files the services read.
+    """
+    issuer, calendar, geocoding = services
     env = dict(os.environ)
     env.setdefault("DEV_ISSUER_URL", f"{issuer.url}/")
     env.setdefault("AUTH_ISSUER", f"{issuer.url}/")
     env.setdefault("CALENDAR_CORS_ORIGINS", issuer.url)
+    env.setdefault("CALENDAR_PUBLIC_URL", f"{calendar.url}/calendar/v1/")
+    env.setdefault("GEOCODING_PUBLIC_URL", f"{geocoding.url}/geocoding/v1/")
     env.setdefault("DEV_ISSUER_DEMO_CALENDAR_URL", calendar.url)
     env.setdefault("PYTHONUNBUFFERED", "1")
-    if issuer.port != issuer.default_port and "DEV_ISSUER_TENANT" not in env:
-        env["DEV_ISSUER_TENANT"] = str(tenant_for_port(issuer.port))
+    moved = any(s.port != s.default_port for s in services)
+    if moved and "DEV_ISSUER_TENANT" not in env:
+        env["DEV_ISSUER_TENANT"] = str(tenant_for_ports(services, private))
     return env
 
 
-def tenant_for_port(port: int) -> Path:
-    """The default tenant with the demo callbacks moved to ``port`` (callbacks match exactly)."""
+def tenant_for_ports(services: tuple[Service, ...], folder: Path) -> Path:
+    """The default tenant with every local URL moved to the ports in use (callbacks and
+    resource identifiers match exactly), written into ``folder``, which only we can write:
+    a predictable /tmp path could be a link planted by another user."""
     text = (ROOT / "dev_issuer" / "tenant.toml").read_text()
-    for host in ("127.0.0.1", "localhost"):
-        text = text.replace(f"http://{host}:8000/", f"http://{host}:{port}/")
-    path = Path(tempfile.gettempdir()) / f"dev-issuer-tenant-port-{port}.toml"
-    path.write_text(text)
+    for service in services:
+        for host in ("127.0.0.1", "localhost"):
+            text = text.replace(
+                f"http://{host}:{service.default_port}/", f"http://{host}:{service.port}/"
+            )
+    path = folder / "tenant.toml"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
     return path
 
 
-def start(service: Service, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(service: Service, env: dict[str, str], private: Path) -> subprocess.Popen[bytes]:
+    """gunicorn for one service, its metrics shared by its workers in a fresh folder."""
+    metrics = private / f"metrics-{service.name}"
+    metrics.mkdir(mode=0o700)
     command = [
         sys.executable,
         "-m",
         "gunicorn",
+        "--config",
+        "python:service_kit.gunicorn_conf",
         "--bind",
         f"{HOST}:{service.port}",
         "--graceful-timeout",
@@ -126,6 +146,7 @@ def start(service: Service, env: dict[str, str]) -> subprocess.Popen[bytes]:
         *service.gunicorn_args,
         service.wsgi,
     ]
+    env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
     return subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
 
 
@@ -171,7 +192,8 @@ Press Ctrl-C to stop all three.
 def main() -> int:
     for service in SERVICES:
         check_port_free(service)
-    env = service_env(SERVICES[0], SERVICES[1])
+    private = Path(tempfile.mkdtemp(prefix="resource-servers-"))  # mode 0700, unpredictable
+    env = service_env(SERVICES, private)
     processes: list[subprocess.Popen[bytes]] = []
 
     def stop(*_: object) -> None:
@@ -191,7 +213,7 @@ def main() -> int:
     try:
         deadline = time.monotonic() + READY_TIMEOUT
         for service in SERVICES:
-            processes.append(start(service, env))
+            processes.append(start(service, env, private))
         for service, process in zip(SERVICES, processes, strict=True):
             wait_ready(service, process, deadline)
         print(banner(*(s.url for s in SERVICES)), flush=True)
@@ -210,6 +232,7 @@ def main() -> int:
         return 0
     finally:
         stop()
+        shutil.rmtree(private, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,23 @@
 """Verify OAuth 2.0 JWT access tokens in four steps and answer failures the RFC 6750 way.
 
-Framework-free core: ``AuthSettings`` -> ``JWKSCache`` -> ``TokenVerifier.verify`` ->
-``require_scopes``; ``find_token`` reads a request's token; ``AuthError`` subclasses carry
-their status, challenge header and JSON body. ``BearerAuth`` is the thin Flask adapter.
+The framework-free core: ``AuthSettings`` -> ``find_token`` (from plain header strings) ->
+``TokenVerifier.verify`` (keys from ``JWKSCache``) -> ``require_scopes``. Every refusal is an
+``AuthError`` whose ``status``, ``headers(challenge)`` and ``body()`` are the complete HTTP
+answer. Importing this package imports no web framework; the Flask integration is
+``shared_auth.flask`` (``BearerAuth``, ``current_principal``).
 """
 
-from .bearer import find_token
 from .config import AuthSettings, ConfigError
 from .errors import (
     AuthError,
+    Challenge,
     InsufficientScope,
     InvalidRequest,
     InvalidToken,
     KeysUnavailable,
     MissingToken,
 )
-from .flask_adapter import BearerAuth, current_principal, oauth2_flows
+from .extract import Credentials, find_token
 from .jwks import JWKSCache
 from .principal import Principal, require_scopes
 from .verify import TokenVerifier
@@ -23,8 +25,9 @@ from .verify import TokenVerifier
 __all__ = [
     "AuthError",
     "AuthSettings",
-    "BearerAuth",
+    "Challenge",
     "ConfigError",
+    "Credentials",
     "InsufficientScope",
     "InvalidRequest",
     "InvalidToken",
@@ -33,8 +36,6 @@ __all__ = [
     "MissingToken",
     "Principal",
     "TokenVerifier",
-    "current_principal",
     "find_token",
-    "oauth2_flows",
     "require_scopes",
 ]

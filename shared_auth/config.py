@@ -12,6 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import env as envvars
+from .env import ConfigError, at_least, between, boolean, integer, number, setting, text, words
+
 # Asymmetric algorithms only: a JWKS publishes public keys, and an HMAC "key" made from a public
 # key is the classic algorithm-confusion attack (RFC 8725 section 2.1).
 SUPPORTED_ALGORITHMS = frozenset(
@@ -21,9 +24,7 @@ SCOPE_CLAIMS = frozenset({"scope", "scp", "permissions"})
 
 ClaimsValidator = Callable[[Mapping[str, Any]], None]
 
-
-class ConfigError(ValueError):
-    """A setting is missing or unsafe; raised at start-up, never per request."""
+__all__ = ["SUPPORTED_ALGORITHMS", "AuthSettings", "ConfigError", "normalize_issuer"]
 
 
 def normalize_issuer(value: str) -> str:
@@ -46,36 +47,60 @@ def normalize_issuer(value: str) -> str:
     return value
 
 
+def _seconds(value: float) -> str | None:
+    """NaN compares false with everything: a NaN leeway would switch the exp check off."""
+    return None if math.isfinite(value) and value >= 0 else "be a finite number of seconds, >= 0"
+
+
+def _subset(allowed: frozenset[str]) -> Callable[[tuple[str, ...]], str | None]:
+    def check(values: tuple[str, ...]) -> str | None:
+        if values and set(values) <= allowed:
+            return None
+        return f"list only {', '.join(sorted(allowed))}"
+
+    return check
+
+
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
     """How this API decides whether an access token is acceptable."""
 
-    issuer: str
-    audiences: tuple[str, ...]
-    jwks_uri: str | None = None
-    algorithms: tuple[str, ...] = ("RS256",)
-    leeway: float = 30.0
-    """Seconds of clock skew tolerated on ``exp``, ``nbf`` and ``iat``."""
-    jwks_cache_lifetime: float = 600.0
+    issuer: str = setting("AUTH_ISSUER", text)
+    audiences: tuple[str, ...] = setting("AUTH_AUDIENCE", words)
+    """Every identifier this API answers to (RFC 8707 resource indicators included)."""
+    jwks_uri: str | None = setting("AUTH_JWKS_URI", text, None)
+    algorithms: tuple[str, ...] = setting(
+        "AUTH_ALGORITHMS", words, ("RS256",), check=_subset(SUPPORTED_ALGORITHMS)
+    )
+    leeway: float = setting("AUTH_LEEWAY", number, 30.0, check=between(0, 300))
+    """Seconds of clock skew tolerated on ``exp``, ``nbf`` and ``iat`` (above 300 s would
+    accept tokens long expired)."""
+    jwks_cache_lifetime: float = setting("AUTH_JWKS_CACHE_LIFETIME", number, 600.0, check=_seconds)
     """Seconds a fetched key set is trusted before it is refreshed."""
-    jwks_refetch_cooldown: float = 30.0
+    jwks_refetch_cooldown: float = setting(
+        "AUTH_JWKS_REFETCH_COOLDOWN", number, 30.0, check=_seconds
+    )
     """Minimum seconds between two fetches, so unknown ``kid`` floods cannot hammer the issuer."""
-    jwks_max_stale: float = 86400.0
+    jwks_max_stale: float = setting("AUTH_JWKS_MAX_STALE", number, 86400.0, check=_seconds)
     """While the issuer is down, cached keys keep working for at most this many seconds."""
-    http_timeout: float = 5.0
+    http_timeout: float = setting(
+        "AUTH_HTTP_TIMEOUT", number, 5.0, check=lambda v: None if v > 0 else "be positive"
+    )
     """Connect and read timeout, each, for discovery and JWKS requests."""
-    require_at_jwt: bool = False
+    require_at_jwt: bool = setting("AUTH_REQUIRE_AT_JWT", boolean, False)
     """Strict RFC 9068 mode: the token header must say ``typ: at+jwt``."""
-    scope_claims: tuple[str, ...] = ("scope",)
+    scope_claims: tuple[str, ...] = setting(
+        "AUTH_SCOPE_CLAIMS", words, ("scope",), check=_subset(SCOPE_CLAIMS)
+    )
     """Claims scopes are read from: ``scope`` (string), ``scp`` and ``permissions`` (lists)."""
-    max_token_bytes: int = 8192
-    max_token_age: float | None = None
+    max_token_bytes: int = setting("AUTH_MAX_TOKEN_BYTES", integer, 8192, check=at_least(256))
+    max_token_age: float | None = setting("AUTH_MAX_TOKEN_AGE", number, None, check=_seconds)
     """When set, tokens whose ``iat`` is older than this many seconds are refused."""
-    required_claims: tuple[str, ...] = ()
+    required_claims: tuple[str, ...] = setting("AUTH_REQUIRED_CLAIMS", words, ())
     validators: tuple[ClaimsValidator, ...] = field(default=(), compare=False)
-    allow_query_token: bool = False
+    allow_query_token: bool = setting("AUTH_ALLOW_QUERY_TOKEN", boolean, False)
     """RFC 6750 2.3 tokens in the URL end up in logs and history; refused unless enabled."""
-    realm: str = "api"
+    realm: str = setting("AUTH_REALM", text, "api")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "issuer", normalize_issuer(self.issuer))
@@ -83,28 +108,7 @@ class AuthSettings:
         object.__setattr__(self, "audiences", tuple(a.strip() for a in audiences if a.strip()))
         if not self.audiences:
             raise ConfigError("at least one audience is required (AUTH_AUDIENCE)")
-        bad = [a for a in self.algorithms if a not in SUPPORTED_ALGORITHMS]
-        if bad or not self.algorithms:
-            raise ConfigError(
-                f"AUTH_ALGORITHMS may only list {sorted(SUPPORTED_ALGORITHMS)}; got {bad or '[]'}"
-            )
-        unknown_claims = [c for c in self.scope_claims if c not in SCOPE_CLAIMS]
-        if unknown_claims or not self.scope_claims:
-            raise ConfigError(f"AUTH_SCOPE_CLAIMS may only list {sorted(SCOPE_CLAIMS)}")
-        # NaN compares false with everything: a NaN leeway would switch the exp check off.
-        for name in _SECONDS_FIELDS:
-            value = getattr(self, name)
-            if value is not None and not (math.isfinite(value) and value >= 0):
-                raise ConfigError(
-                    f"{_ENV_NAMES[name]} ({name}) must be a finite number of seconds, "
-                    f"not negative; got {value!r}"
-                )
-        if self.leeway > 300:
-            raise ConfigError("AUTH_LEEWAY above 300 s would accept tokens long expired")
-        if self.http_timeout <= 0:
-            raise ConfigError("AUTH_HTTP_TIMEOUT must be positive")
-        if self.max_token_bytes < 256:
-            raise ConfigError("AUTH_MAX_TOKEN_BYTES must be at least 256")
+        envvars.check_fields(self)
 
     @property
     def discovery_uri(self) -> str:
@@ -121,61 +125,6 @@ class AuthSettings:
         ``AUTH_DOMAIN`` (an Auth0 tenant domain) is accepted in place of ``AUTH_ISSUER``.
         """
         env = os.environ if env is None else env
-        values: dict[str, Any] = dict(defaults)
-        issuer = env.get("AUTH_ISSUER") or env.get("AUTH_DOMAIN")
-        if issuer:
-            values["issuer"] = issuer
-        if env.get("AUTH_AUDIENCE"):
-            values["audiences"] = _split(env["AUTH_AUDIENCE"])
-        for var, name, parse in _ENV_FIELDS:
-            raw = env.get(var)
-            if raw is not None and raw.strip() != "":
-                try:
-                    values[name] = parse(raw)
-                except ValueError as exc:
-                    raise ConfigError(f"{var}={raw!r} is not valid: {exc}") from None
-        for required in ("issuer", "audiences"):
-            if required not in values:
-                var = "AUTH_ISSUER" if required == "issuer" else "AUTH_AUDIENCE"
-                raise ConfigError(f"{var} is not set")
-        return cls(**values)
-
-
-def _split(raw: str) -> tuple[str, ...]:
-    return tuple(part for part in raw.replace(",", " ").split() if part)
-
-
-def _bool(raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("expected true or false")
-
-
-_ENV_FIELDS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
-    ("AUTH_JWKS_URI", "jwks_uri", str.strip),
-    ("AUTH_ALGORITHMS", "algorithms", _split),
-    ("AUTH_LEEWAY", "leeway", float),
-    ("AUTH_JWKS_CACHE_LIFETIME", "jwks_cache_lifetime", float),
-    ("AUTH_JWKS_REFETCH_COOLDOWN", "jwks_refetch_cooldown", float),
-    ("AUTH_JWKS_MAX_STALE", "jwks_max_stale", float),
-    ("AUTH_HTTP_TIMEOUT", "http_timeout", float),
-    ("AUTH_REQUIRE_AT_JWT", "require_at_jwt", _bool),
-    ("AUTH_SCOPE_CLAIMS", "scope_claims", _split),
-    ("AUTH_MAX_TOKEN_AGE", "max_token_age", float),
-    ("AUTH_MAX_TOKEN_BYTES", "max_token_bytes", int),
-    ("AUTH_REQUIRED_CLAIMS", "required_claims", _split),
-    ("AUTH_ALLOW_QUERY_TOKEN", "allow_query_token", _bool),
-    ("AUTH_REALM", "realm", str.strip),
-)
-_ENV_NAMES = {name: var for var, name, _ in _ENV_FIELDS}
-_SECONDS_FIELDS = (
-    "leeway",
-    "jwks_cache_lifetime",
-    "jwks_refetch_cooldown",
-    "jwks_max_stale",
-    "http_timeout",
-    "max_token_age",
-)
+        if not (env.get("AUTH_ISSUER") or "").strip() and (env.get("AUTH_DOMAIN") or "").strip():
+            env = {**env, "AUTH_ISSUER": env["AUTH_DOMAIN"]}
+        return envvars.load(cls, env, **defaults)

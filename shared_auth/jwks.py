@@ -32,6 +32,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from .config import AuthSettings
 from .errors import InvalidToken, KeysUnavailable
+from .signals import jwks_fetched
 
 log = logging.getLogger("shared_auth.jwks")
 
@@ -141,6 +142,7 @@ class JWKSCache:
             if self._last_attempt is not None and now - self._last_attempt < cooldown:
                 return
             self._last_attempt = now
+            started = time.perf_counter()
             try:
                 keys = self._fetch_keys()
             except FetchError as exc:
@@ -152,6 +154,12 @@ class JWKSCache:
                 self._keys, self._fetched_at, self._last_error = keys, self._clock(), None
             finally:
                 self._generation += 1
+            jwks_fetched.send(
+                self,
+                outcome="failed" if self._last_error else "ok",
+                keys=len(self._keys),
+                seconds=time.perf_counter() - started,
+            )
         finally:
             self._lock.release()
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import psycopg
 import pytest
 import requests
+from support.constants import CAL_AUD, CI, EVENTS
 
-CAL_AUD = "https://api.example.com/calendar/v1/"
-EVENTS = "/calendar/v1/events"
+__all__ = ["CAL_AUD", "EVENTS", "CalendarClient", "event_body", "postgres_dsn"]
 
 
 class CalendarClient:
@@ -79,7 +78,6 @@ def event_body(**fields: Any) -> dict[str, Any]:
 
 
 PG_USERS = ("postgres", "root")  # trust auth; whichever role the machine has
-CI = os.environ.get("CI", "").lower() == "true"
 _pg: dict[str, str | None] = {}
 
 

@@ -7,7 +7,6 @@ PostgreSQL run is skipped with the reason, except under ``CI=true`` where it fai
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,7 +15,6 @@ import psycopg
 import pytest
 from calendar_helpers import CalendarClient, postgres_dsn
 from flask import Flask
-from werkzeug.serving import make_server
 
 from calendar_api import create_app
 
@@ -74,44 +72,10 @@ def app(make_app: Callable[..., Flask], tmp_path: Any) -> Flask:
     return make_app(DATABASE_URL=f"sqlite:///{tmp_path}/calendar.sqlite3")
 
 
-class _Dispatcher:
-    """The WSGI app the session's server hands requests to; each test plugs in its own."""
-
-    app: Any = None
-
-    def __call__(self, environ: Any, start_response: Any) -> Any:
-        return self.app(environ, start_response)
-
-
-@pytest.fixture(scope="session")
-def _calendar_server() -> Iterator[tuple[_Dispatcher, str]]:
-    dispatcher = _Dispatcher()
-    server = make_server("127.0.0.1", 0, dispatcher, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield dispatcher, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.fixture
-def serve_app(_calendar_server: tuple[_Dispatcher, str]) -> Iterator[Callable[[Flask], str]]:
-    """Like the shared ``serve`` (real threaded werkzeug HTTP on 127.0.0.1), but one server
-    for the session: ``serve`` pays werkzeug's 0.5 s shutdown poll in every test's teardown."""
-    dispatcher, url = _calendar_server
-
-    def plug(app: Flask) -> str:
-        dispatcher.app = app
-        return url
-
-    yield plug
-    dispatcher.app = None
-
-
-@pytest.fixture
-def api(app: Flask, serve_app: Callable[[Flask], str], tokens: Any) -> CalendarClient:
+def api(app: Flask, serve: Callable[[Flask], str], tokens: Any) -> CalendarClient:
     """The SQLite app over HTTP, as usr_123 with scopes read and write."""
-    return CalendarClient(serve_app(app), tokens.mint())
+    return CalendarClient(serve(app), tokens.mint())
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from calendar_helpers import EVENTS, CalendarClient, event_body, postgres_dsn
 
 @pytest.fixture
 def live(
-    make_app: Callable[..., Any], serve_app: Callable[[Any], str], tokens: Any, database_url: str
+    make_app: Callable[..., Any], serve: Callable[[Any], str], tokens: Any, database_url: str
 ) -> CalendarClient:
-    return CalendarClient(serve_app(make_app(DATABASE_URL=database_url)), tokens.mint())
+    return CalendarClient(serve(make_app(DATABASE_URL=database_url)), tokens.mint())
 
 
 def _at_once(*calls: Callable[[], Any]) -> list[Any]:
@@ -122,11 +122,11 @@ def test_a_replay_returns_the_first_answer_even_after_changes(live: CalendarClie
 
 @pytest.mark.postgres
 def test_a_locked_database_is_503_with_retry_after(
-    make_app: Callable[..., Any], serve_app: Callable[[Any], str], tokens: Any, postgres_url: str
+    make_app: Callable[..., Any], serve: Callable[[Any], str], tokens: Any, postgres_url: str
 ) -> None:
     schema = postgres_url.rsplit("%3D", 1)[1]
     app = make_app(DATABASE_URL=postgres_url + "%20-clock_timeout%3D300")
-    api = CalendarClient(serve_app(app), tokens.mint())
+    api = CalendarClient(serve(app), tokens.mint())
     api.create()
     with psycopg.connect(postgres_dsn()) as locker:
         locker.execute(f'LOCK TABLE "{schema}".calendar_events IN ACCESS EXCLUSIVE MODE')

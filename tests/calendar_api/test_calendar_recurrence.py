@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from calendar_helpers import EVENTS, CalendarClient
 
-from calendar_api.recurrence import RecurrenceError, build_series, parse_recurrence
+from calendar_api.recurrence import build_series
+from calendar_api.rrule import RecurrenceError, parse_recurrence
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MARCH_WINDOW = {"start": "2026-03-01T00:00:00Z", "end": "2026-05-01T00:00:00Z"}
@@ -124,12 +125,12 @@ def test_expanded_instances_page_without_duplicates_or_gaps(api: CalendarClient)
 
 
 def test_expand_limits_are_clear_400s(
-    make_app: Any, serve_app: Any, tokens: Any, tmp_path: Any
+    make_app: Any, serve: Any, tokens: Any, tmp_path: Any
 ) -> None:
     app = make_app(
         DATABASE_URL=f"sqlite:///{tmp_path}/small.sqlite3", CALENDAR_EXPAND_MAX_INSTANCES="10"
     )
-    api = CalendarClient(serve_app(app), tokens.mint())
+    api = CalendarClient(serve(app), tokens.mint())
     api.create(title="Daily", start="2026-01-01", end="2026-01-02", recurrence=["RRULE:FREQ=DAILY"])
 
     def refusal(**params: str) -> str:

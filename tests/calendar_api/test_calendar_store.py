@@ -12,16 +12,9 @@ import pytest
 from sqlalchemy import create_engine, inspect, text, update
 
 from calendar_api.errors import EventNotFound, IdempotencyKeyReused, PreconditionFailed
-from calendar_api.store import (
-    Event,
-    Filters,
-    IdempotencyKey,
-    IdempotencyRecord,
-    Store,
-    event_values,
-    new_event_id,
-    now_utc,
-)
+from calendar_api.models import Event, IdempotencyRecord, event_values, new_event_id, now_utc
+from calendar_api.queries import Filters
+from calendar_api.store import IdempotencyKey, Store
 
 DAY = timedelta(days=1)
 

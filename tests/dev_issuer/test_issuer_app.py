@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from issuer_testkit import ISSUER
 
 from dev_issuer import create_app
-from dev_issuer.settings import Settings, SettingsError
+from dev_issuer.settings import ConfigError, Settings
 
 
 def test_discovery_names_every_endpoint_under_the_issuer(client: FlaskClient) -> None:
@@ -29,7 +29,8 @@ def test_discovery_names_every_endpoint_under_the_issuer(client: FlaskClient) ->
     }
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert doc["scopes_supported"] == ["geocode", "read", "write"]
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    browser = client.get("/.well-known/openid-configuration", headers={"Origin": "http://x.test"})
+    assert browser.headers["Access-Control-Allow-Origin"] == "*"
     assert client.get("/.well-known/oauth-authorization-server").get_json() == doc
 
 
@@ -61,13 +62,22 @@ def test_demo_is_served_at_demo(client: FlaskClient) -> None:
     assert client.get("/demo/missing.js").status_code == 404
 
 
-def test_unknown_page_is_a_plain_404_page(client: FlaskClient) -> None:
-    response = client.get("/nowhere")
-    assert response.status_code == 404
-    assert response.headers["X-Frame-Options"] == "DENY"
-    assert "Not Found" in response.get_data(as_text=True) or "not found" in response.get_data(
-        as_text=True
-    )
+def test_unknown_page_is_a_page_for_browsers_and_json_for_api_clients(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/nowhere", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 404
+    assert page.mimetype == "text/html"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "There is nothing at this URL" in page.get_data(as_text=True)
+    for accept in (None, "*/*", "application/json"):
+        response = client.get("/nowhere", headers={"Accept": accept} if accept else {})
+        assert response.status_code == 404
+        assert response.get_json() == {
+            "code": 404,
+            "status": "Not Found",
+            "message": "There is nothing at this URL",
+        }
 
 
 @pytest.mark.parametrize(
@@ -88,17 +98,21 @@ def test_issuer_url_defaults_and_trailing_slash(
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"DEV_ISSUER_URL": "127.0.0.1:8000"}, "DEV_ISSUER_URL='127.0.0.1:8000' must be an http"),
+        (
+            {"DEV_ISSUER_URL": "127.0.0.1:8000"},
+            "DEV_ISSUER_URL='127.0.0.1:8000' is not valid: must be an http",
+        ),
         ({"DEV_ISSUER_URL": "ftp://x/"}, "must be an http(s) URL"),
         ({"DEV_ISSUER_URL": "http://x/?a=b"}, "must not have a query"),
-        ({"DEV_ISSUER_URL": "http://x:99999/"}, "is not a valid URL"),
-        ({"DEV_ISSUER_PORT": "eighty"}, "DEV_ISSUER_PORT='eighty' is not a port number"),
+        ({"DEV_ISSUER_URL": "http://x:99999/"}, "not a valid URL"),
+        ({"DEV_ISSUER_PORT": "eighty"}, "DEV_ISSUER_PORT='eighty' is not valid: not a port number"),
+        ({"DEV_ISSUER_PORT": "\u0668\u0660"}, "not a port number"),
     ],
 )
 def test_bad_settings_fail_at_start_naming_the_variable(
     env: dict[str, str], message: str, issuer_dir: Path
 ) -> None:
-    with pytest.raises(SettingsError) as caught:
+    with pytest.raises(ConfigError) as caught:
         create_app({"DEV_ISSUER_KEYS_DIR": str(issuer_dir), **env})
     assert message in str(caught.value)
 

@@ -89,6 +89,9 @@ def test_wrong_verifier_fails_and_burns_the_code(driver: Driver, client: FlaskCl
     wrong = exchange(client, code, code_verifier="x" * 43)
     assert wrong.status_code == 400
     assert wrong.get_json() == {
+        "code": 400,
+        "status": "Bad Request",
+        "message": "code_verifier does not match the code_challenge",
         "error": "invalid_grant",
         "error_description": "code_verifier does not match the code_challenge",
     }

@@ -8,7 +8,8 @@ import pytest
 from issuer_testkit import CALENDAR, GEOCODING
 
 from dev_issuer import create_app
-from dev_issuer.tenant import DEFAULT_TENANT_FILE, TenantError, load_tenant
+from dev_issuer.tenant import DEFAULT_TENANT_FILE, TenantError
+from dev_issuer.tenant_file import load_tenant
 
 DEFAULT = DEFAULT_TENANT_FILE.read_text()
 

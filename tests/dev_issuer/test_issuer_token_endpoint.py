@@ -173,9 +173,10 @@ def test_unsupported_grant_type(client: FlaskClient, grant_type: str) -> None:
     [
         ({"json": {k: v for k, v in GEO.items() if k != "grant_type"}}, "grant_type is required"),
         ({"data": "grant_type=client_credentials", "content_type": "text/plain"}, "send the"),
-        ({"data": "{not json", "content_type": "application/json"}, "JSON body must be"),
+        ({"data": "{not json", "content_type": "application/json"}, "body is not valid JSON"),
         ({"json": [GEO]}, "JSON body must be an object"),
-        ({"data": "[" * 5000 + "]" * 5000, "content_type": "application/json"}, "JSON body"),
+        ({"data": "[" * 5000 + "]" * 5000, "content_type": "application/json"}, "nested more"),
+        ({"data": '{"scope": NaN}', "content_type": "application/json"}, "not valid JSON"),
         ({"data": '{"scope": ' + "9" * 5000 + "}", "content_type": "application/json"}, "JSON"),
         ({"json": {**GEO, "scope": ["geocode"]}}, "scope must be a string"),
         ({"data": {**GEO, "audience": [GEOCODING, CALENDAR]}}, "audience is given more than"),

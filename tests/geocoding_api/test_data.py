@@ -11,14 +11,9 @@ import numpy as np
 import pytest
 
 from geocoding_api import create_app
-from geocoding_api.data import (
-    DataError,
-    PlaceTable,
-    bundled_data_dir,
-    load_bundled,
-    load_geonames_dump,
-    load_places,
-)
+from geocoding_api.bundled import bundled_data_dir, load_bundled
+from geocoding_api.data import DataError, PlaceTable, load_places
+from geocoding_api.geonames_dump import load_geonames_dump
 from geocoding_api.index import PlaceIndex
 
 DATA_DIR = Path(__file__).parent / "data"

@@ -7,29 +7,13 @@ crossed without sleeping.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from shared_auth_helpers import AUD, FakeClock, RouteServer
+from shared_auth_helpers import AUD, FakeClock
 
 from shared_auth import AuthSettings, JWKSCache, TokenVerifier
-
-
-@pytest.fixture(scope="session")
-def _route_server_process() -> Iterator[RouteServer]:
-    server = RouteServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def route_server(_route_server_process: RouteServer) -> RouteServer:
-    """A second real HTTP server, reset: no routes, no recorded requests, no drip."""
-    _route_server_process.routes.clear()
-    _route_server_process.requests.clear()
-    _route_server_process.drip = 0.0
-    return _route_server_process
 
 
 @pytest.fixture

@@ -3,29 +3,24 @@
 * ``FakeClock`` is a time source handed to ``JWKSCache``/``TokenVerifier`` (both take a clock
   as an input), so cache lifetime, cooldown and staleness can be crossed without sleeping.
 * ``compact`` hand-builds a JWS for the malformed or hostile shapes PyJWT refuses to produce.
-* ``RouteServer`` is a second real HTTP server on 127.0.0.1 that answers fixed documents and
-  records every request, for "discovery 404s" and "the jku URL is never fetched".
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from jwt.algorithms import get_default_algorithms
+from support.constants import CAL_AUD, GEO_AUD, NOW
 
 from shared_auth import AuthError
 
-AUD = "https://api.example.com/calendar/v1/"
-GEO_AUD = "https://api.example.com/geocoding/v1/"
-NOW = 1_800_000_000.0
-"""A fixed wall-clock time for claim tests, so boundaries are exact."""
+__all__ = ["AUD", "GEO_AUD", "NOW", "FakeClock", "b64url", "compact", "rejected", "signer"]
+
+AUD = CAL_AUD
 
 
 class FakeClock:
@@ -71,49 +66,3 @@ def rejected(call: Callable[[], Any], reason: str, status: int = 401) -> AuthErr
         call()
     assert (info.value.reason, info.value.status) == (reason, status), info.value.description
     return info.value
-
-
-class RouteServer:
-    """Real HTTP server answering ``routes[path] = (status, json)``; 404 otherwise.
-
-    Every request path is recorded in ``requests``.
-    """
-
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, Any]] = {}
-        self.requests: list[str] = []
-        self.drip = 0.0
-        """Seconds between body bytes; 0 sends the body at once."""
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests.append(self.path)
-                status, body = server.routes.get(self.path, (404, {"error": "not_found"}))
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    if not server.drip:
-                        self.wfile.write(data)
-                        return
-                    for byte in data:  # a slow issuer: each byte arrives within any timeout
-                        self.wfile.write(bytes([byte]))
-                        self.wfile.flush()
-                        time.sleep(server.drip)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up, as it should
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()

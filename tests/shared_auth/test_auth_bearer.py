@@ -20,14 +20,13 @@ def find(
     form: list[str] | None = None,
     **options: Any,
 ) -> str:
-    headers = {} if authorization is None else {"Authorization": authorization}
     return find_token(
         method=method,
-        headers=headers,
+        authorization=authorization,
         query={"access_token": query or []},
         form=None if form is None else {"access_token": form},
         **options,
-    )
+    ).token
 
 
 @pytest.mark.parametrize(
@@ -50,13 +49,26 @@ def test_every_token68_shape_is_accepted(token: str):
 
 
 @pytest.mark.parametrize(
+    "authorization",
+    [f"Basic {TOKEN}", f"Token {TOKEN}", f"Bearer:{TOKEN}", TOKEN, "", f"DPoP {TOKEN}"],
+)
+def test_another_scheme_is_no_credentials_at_all(authorization: str):
+    """RFC 6750 3.1: a request without Bearer credentials gets a bare challenge (401, no error),
+    which tells the client the scheme to use; DPoP counts only where the API accepts it."""
+    error = rejected(lambda: find(authorization), "unsupported_scheme", status=401)
+    assert isinstance(error, MissingToken) and error.error is None
+
+
+def test_dpop_scheme_where_accepted():
+    found = find_token(
+        method="GET", authorization=f"DPoP {TOKEN}", query={}, form=None, schemes=("Bearer", "DPoP")
+    )
+    assert (found.token, found.scheme) == (TOKEN, "DPoP")
+
+
+@pytest.mark.parametrize(
     ("authorization", "reason"),
     [
-        (f"Basic {TOKEN}", "wrong_scheme"),
-        (f"Token {TOKEN}", "wrong_scheme"),
-        (f"Bearer:{TOKEN}", "wrong_scheme"),
-        (TOKEN, "wrong_scheme"),
-        ("", "wrong_scheme"),
         ("Bearer", "empty_token"),
         ("Bearer   ", "empty_token"),
         (f"Bearer {TOKEN} {TOKEN}", "malformed_header"),

@@ -6,7 +6,7 @@ import pytest
 from shared_auth_helpers import AUD, GEO_AUD
 
 from shared_auth import AuthSettings, ConfigError
-from shared_auth.config import _ENV_FIELDS
+from shared_auth.env import variables
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ EXPECTED = {
 
 
 def test_from_env_reads_every_auth_variable():
-    assert {var for var, _, _ in _ENV_FIELDS} | {"AUTH_ISSUER", "AUTH_AUDIENCE"} == set(ENV)
+    assert set(variables(AuthSettings).values()) == set(ENV)
     settings = AuthSettings.from_env(ENV)
     assert {name: getattr(settings, name) for name in EXPECTED} == EXPECTED
 

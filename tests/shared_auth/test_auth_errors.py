@@ -9,6 +9,7 @@ from shared_auth_helpers import b64url, compact, signer
 
 from shared_auth import (
     AuthError,
+    Challenge,
     InsufficientScope,
     InvalidRequest,
     InvalidToken,
@@ -42,19 +43,19 @@ SAFE_TEXT = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]+")
     ],
 )
 def test_challenge_shapes(error: AuthError, header: str):
-    assert error.headers("api") == {"WWW-Authenticate": header}
+    assert error.headers(Challenge("api")) == {"WWW-Authenticate": header}
     assert CHALLENGE.fullmatch(header)
 
 
 def test_extra_challenge_parameters_are_appended():
     url = "https://api.example.com/.well-known/oauth-protected-resource"
-    headers = MissingToken("x", "missing_token").headers("api", {"resource_metadata": url})
+    headers = MissingToken("x", "missing_token").headers(Challenge("api", resource_metadata=url))
     assert headers == {"WWW-Authenticate": f'Bearer realm="api", resource_metadata="{url}"'}
 
 
 def test_unavailable_keys_answer_with_retry_after_and_no_challenge():
     error = KeysUnavailable("Keys unavailable", "jwks_unavailable", retry_after=12.7)
-    assert (error.status, error.headers("api")) == (503, {"Retry-After": "12"})
+    assert (error.status, error.headers(Challenge("api"))) == (503, {"Retry-After": "12"})
     assert KeysUnavailable("x", "y", retry_after=-4).retry_after == 1
     assert error.body() == {
         "code": 503,
@@ -74,7 +75,7 @@ def test_description_never_carries_quote_backslash_or_control_chars(description:
         InvalidToken(description, "x"),
         InsufficientScope(description, "x", scope=('re"ad',)),
     ):
-        header = error.headers('re"alm\\')["WWW-Authenticate"]
+        header = error.headers(Challenge('re"alm\\'))["WWW-Authenticate"]
         assert CHALLENGE.fullmatch(header), header
 
 
@@ -145,7 +146,7 @@ def test_descriptions_never_echo_token_content(verifier, tokens, header, claims)
         verifier.verify(token)
     error = info.value
     assert SAFE_TEXT.fullmatch(error.description)
-    for text in (error.description, str(error.headers("api")), str(error.body())):
+    for text in (error.description, str(error.headers(Challenge("api"))), str(error.body())):
         assert "pwned" not in text
         assert "<img>" not in text
 

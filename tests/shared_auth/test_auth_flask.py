@@ -18,8 +18,9 @@ from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields
 
-from shared_auth import AuthSettings, BearerAuth, current_principal, oauth2_flows
+from shared_auth import AuthSettings
 from shared_auth.errors import token_fingerprint
+from shared_auth.flask import BearerAuth, current_principal
 
 REALM = "calendar"
 CHALLENGE = re.compile(r'Bearer realm="calendar"(, [a-z_]+="[\x20\x21\x23-\x5b\x5d-\x7e]*")*')
@@ -36,7 +37,53 @@ class CallerSchema(Schema):
     machine = fields.Boolean()
 
 
+auth = BearerAuth()
+blp = Blueprint("events", __name__, url_prefix="/events")
+SCOPES = {"read": "Read events", "write": "Change events", "admin": "Anything"}
+
+
+@blp.route("/")
+class Events(MethodView):
+    @auth.required("read")
+    @blp.response(200, EventSchema(many=True))
+    @blp.alt_response(400, description="The filter is not valid")
+    def get(self) -> list[dict[str, str]]:
+        """List events."""
+        return [{"title": "standup"}]
+
+    @auth.required("write")
+    @blp.arguments(EventSchema)
+    @blp.response(201, EventSchema)
+    def post(self, event: dict[str, str]) -> dict[str, str]:
+        """Create an event."""
+        return event
+
+
+@blp.route("/<int:event_id>")
+class Event(MethodView):
+    @auth.required(any_of=("write", "admin"))
+    @blp.response(204)
+    def delete(self, event_id: int) -> None:
+        """Delete an event."""
+
+
+@blp.route("/caller")
+class Caller(MethodView):
+    @auth.required("read", any_of=("write", "admin"))
+    @blp.response(200, CallerSchema)
+    def get(self) -> dict[str, Any]:
+        """Who is calling."""
+        return _caller()
+
+    @auth.required()
+    @blp.response(200, CallerSchema)
+    def post(self) -> dict[str, Any]:
+        """Who is calling (token allowed in a form body)."""
+        return _caller()
+
+
 def create_app(settings: AuthSettings) -> Flask:
+    """The Flask extension pattern: module-level ``auth`` and routes, state per app."""
     app = Flask(__name__)
     app.config.update(
         API_TITLE="Test API",
@@ -46,49 +93,7 @@ def create_app(settings: AuthSettings) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
     )
     api = Api(app)
-    auth = BearerAuth(settings)
-    scopes = {"read": "Read events", "write": "Change events", "admin": "Anything"}
-    flows = oauth2_flows(settings.issuer, scopes, ["authorization_code", "client_credentials"])
-    auth.init_app(app, api, flows=flows)
-    blp = Blueprint("events", __name__, url_prefix="/events")
-
-    @blp.route("/")
-    class Events(MethodView):
-        @auth.required("read")
-        @blp.response(200, EventSchema(many=True))
-        @blp.alt_response(400, description="The filter is not valid")
-        def get(self) -> list[dict[str, str]]:
-            """List events."""
-            return [{"title": "standup"}]
-
-        @auth.required("write")
-        @blp.arguments(EventSchema)
-        @blp.response(201, EventSchema)
-        def post(self, event: dict[str, str]) -> dict[str, str]:
-            """Create an event."""
-            return event
-
-    @blp.route("/<int:event_id>")
-    class Event(MethodView):
-        @auth.required(any_of=("write", "admin"))
-        @blp.response(204)
-        def delete(self, event_id: int) -> None:
-            """Delete an event."""
-
-    @blp.route("/caller")
-    class Caller(MethodView):
-        @auth.required("read", any_of=("write", "admin"))
-        @blp.response(200, CallerSchema)
-        def get(self) -> dict[str, Any]:
-            """Who is calling."""
-            return _caller()
-
-        @auth.required()
-        @blp.response(200, CallerSchema)
-        def post(self) -> dict[str, Any]:
-            """Who is calling (token allowed in a form body)."""
-            return _caller()
-
+    auth.init_app(app, settings, scopes=SCOPES, grants=["authorization_code", "client_credentials"])
     api.register_blueprint(blp)
     return app
 
@@ -127,7 +132,7 @@ def _challenge(response: Any) -> str:
     ("headers", "status", "error"),
     [
         ({}, 401, None),
-        ({"Authorization": "Basic dXNlcjpwYXNz"}, 400, "invalid_request"),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, 401, None),
         ({"Authorization": "Bearer"}, 400, "invalid_request"),
         ({"Authorization": "Bearer a b"}, 400, "invalid_request"),
         ({"Authorization": "Bearer not-a-jwt"}, 401, "invalid_token"),
@@ -141,7 +146,7 @@ def test_requests_without_a_usable_token(client, headers, status, error):
     assert (body["code"], body.get("error")) == (status, error)
     header = _challenge(response)
     if error is None:
-        assert header == 'Bearer realm="calendar"'
+        assert header == 'Bearer realm="calendar", scope="read"'
         assert "error_description" not in body
     else:
         assert header.startswith(f'Bearer realm="calendar", error="{error}", error_description="')
@@ -302,7 +307,9 @@ def test_openapi_documents_security_and_auth_responses(client):
         "write": "Change events",
         "admin": "Anything",
     }
-    assert flows["authorizationCode"]["authorizationUrl"].endswith("/authorize")
+    assert flows["authorizationCode"]["authorizationUrl"].endswith(
+        "/authorize?audience=https%3A%2F%2Fapi.example.com%2Fcalendar%2Fv1%2F"
+    )  # Auth0 issues a JWT only for a named audience
     paths = spec["paths"]
     expected = {
         ("/events/", "get"): [{"oauth2": ["read"]}, {"bearerAuth": []}],
@@ -343,7 +350,7 @@ def test_end_to_end_over_real_http(make_app, serve, tokens, jwks_server):
         response = http.get(f"{base}/events/", timeout=5)
         assert (response.status_code, response.headers["WWW-Authenticate"]) == (
             401,
-            'Bearer realm="calendar"',
+            'Bearer realm="calendar", scope="read"',
         )
         response = http.get(f"{base}/events/", headers=bearer(tokens.mint()), timeout=5)
         assert (response.status_code, response.json()) == (200, [{"title": "standup"}])

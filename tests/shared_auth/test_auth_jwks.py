@@ -16,7 +16,7 @@ import pytest
 from jwt.algorithms import RSAAlgorithm
 from shared_auth_helpers import AUD, rejected
 
-from shared_auth import AuthSettings, JWKSCache, KeysUnavailable, TokenVerifier
+from shared_auth import AuthSettings, Challenge, JWKSCache, KeysUnavailable, TokenVerifier
 
 LIFETIME, COOLDOWN, MAX_STALE = 600.0, 30.0, 3600.0
 
@@ -237,7 +237,7 @@ def test_outage_without_keys_is_503_and_the_cooldown_answers_at_once(
     jwks_server.mode = "fail"
     token = tokens.mint()
     first = rejected(lambda: cached.verify(token), "jwks_unavailable", 503)
-    assert first.headers("api") == {"Retry-After": str(int(COOLDOWN) + 1)}
+    assert first.headers(Challenge("api")) == {"Retry-After": str(int(COOLDOWN) + 1)}
     assert jwks_server.jwks_fetches == 1
     clock.advance(COOLDOWN - 10)
     started = time.monotonic()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from shared_auth_helpers import GEO_AUD, rejected
 
-from shared_auth import InsufficientScope, require_scopes
+from shared_auth import Challenge, InsufficientScope, require_scopes
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_missing_scope_is_403_naming_what_is_needed(verifier, tokens, scope, all
     error = rejected(lambda: require_scopes(principal, all_of, any_of), "insufficient_scope", 403)
     assert isinstance(error, InsufficientScope)
     assert error.error == "insufficient_scope"
-    header = error.headers("api")["WWW-Authenticate"]
+    header = error.headers(Challenge("api"))["WWW-Authenticate"]
     assert header.endswith(f', scope="{named}"')
     assert error.body()["scope"] == named
 

@@ -1,0 +1,118 @@
+"""The settings every service has, under its own prefix: ``CALENDAR_CORS_ORIGINS`` and
+``GEOCODING_CORS_ORIGINS`` are the same setting of two services.
+
+The table-driven helper (``setting``, ``load`` and the parsers) is ``shared_auth.env``; it is
+re-exported here, so a service declares all its settings from one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from shared_auth.env import (
+    ConfigError,
+    at_least,
+    between,
+    boolean,
+    check_fields,
+    each,
+    env_name,
+    integer,
+    load,
+    number,
+    one_of,
+    setting,
+    text,
+    words,
+)
+
+__all__ = [
+    "ApiSettings",
+    "ConfigError",
+    "ServiceSettings",
+    "at_least",
+    "between",
+    "boolean",
+    "check_fields",
+    "each",
+    "env_name",
+    "integer",
+    "load",
+    "merged_env",
+    "number",
+    "one_of",
+    "origin_of",
+    "setting",
+    "text",
+    "words",
+]
+
+
+def merged_env(config: Mapping[str, Any] | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with ``create_app(config)`` overrides, so both spell settings the same way."""
+    merged = dict(environ)
+    merged.update({key: str(value) for key, value in (config or {}).items() if value is not None})
+    return merged
+
+
+def origin_of(url: str) -> str:
+    """``https://host[:port]`` of an absolute URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _origin(value: str) -> str | None:
+    if value == "*":
+        return None
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc and value == origin_of(value):
+        return None
+    return "look like https://host[:port] (no path, no trailing slash) or be *"
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    return tuple(part.rstrip("/") for part in words(raw))
+
+
+def _public_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "be an absolute http(s) URL"
+    if parts.query or parts.fragment or not value.endswith("/"):
+        return "end with / and have no query or fragment"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    """What the kit needs to know about one service; ``prefix`` names its variables."""
+
+    prefix: str
+    cors_origins: tuple[str, ...] = setting(
+        "{prefix}_CORS_ORIGINS", _origins, (), check=each(_origin)
+    )
+    """Browser origins allowed to call the service; ``*`` for any; empty for none."""
+    max_body_bytes: int = setting(
+        "{prefix}_MAX_BODY_BYTES", integer, 64 * 1024, check=at_least(1024)
+    )
+    metrics: bool = setting("{prefix}_METRICS", boolean, True)
+    """Serve Prometheus metrics at ``/metrics``."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], prefix: str, **defaults: Any) -> Any:
+        return load(cls, env, prefix=prefix, **defaults)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings(ServiceSettings):
+    """A service that is an OAuth resource server: it also has a public URL."""
+
+    public_url: str | None = setting("{prefix}_PUBLIC_URL", text, None, check=_public_url)
+    """The API's base URL as its clients see it, and its RFC 8707 resource identifier. Never
+    taken from a request's ``Host`` header, which the client controls."""

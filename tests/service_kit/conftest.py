@@ -1,0 +1,142 @@
+"""Every service in the house, described once, so each kit behaviour is tested against all.
+
+A ``Profile`` names what a convention test needs from a service: how to build it against
+the test issuer, a protected route and a valid token for it, a route taking a JSON body, a
+route with a single-valued numeric query parameter, and a method a route does not allow.
+``None`` means the service has no such route (the issuer has no query API). A new service
+adds a profile here and inherits every test in this folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from support.constants import GEO_AUD, NOTES_AUD
+
+DATA_DIR = Path(__file__).parents[1] / "geocoding_api" / "data"
+
+
+@dataclass
+class Profile:
+    name: str
+    prefix: str
+    make: Callable[..., Flask]
+    """``make(**config)``: the app, trusting the test issuer."""
+    token: str | None
+    """A token the protected route accepts (None: the service verifies no tokens)."""
+    protected: str | None
+    """A GET path that needs ``token``."""
+    json_route: tuple[str, dict[str, Any]] | None
+    """A POST path taking JSON, and a valid body for it."""
+    query_route: tuple[str, str, dict[str, str]] | None
+    """A GET path, its single-valued numeric parameter, and valid parameters."""
+    not_allowed: tuple[str, str, str]
+    """A method, a path that does not allow it, and the path's sorted ``Allow``."""
+    checks: tuple[str, ...] = field(default=())
+    """The named readiness checks."""
+
+
+SERVICES = ("calendar", "geocoding", "notes", "dev_issuer")
+
+
+@pytest.fixture(scope="session")
+def _issuer_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dev_issuer.keys import KeyStore
+
+    directory = tmp_path_factory.mktemp("kit-issuer") / "keys"
+    KeyStore(directory)
+    return directory
+
+
+@pytest.fixture(params=SERVICES)
+def service(
+    request: pytest.FixtureRequest,
+    jwks_server: Any,
+    tokens: Any,
+    tmp_path: Path,
+    _issuer_keys: Path,
+) -> Profile:
+    auth = {"AUTH_ISSUER": jwks_server.issuer}
+    if request.param == "calendar":
+        from calendar_api import create_app
+
+        def make(**config: Any) -> Flask:
+            database = f"sqlite:///{tmp_path}/calendar.sqlite3"
+            return create_app({**auth, "DATABASE_URL": database, **config})
+
+        return Profile(
+            "calendar",
+            "CALENDAR",
+            make,
+            tokens.mint(scope="read write"),
+            "/calendar/v1/events",
+            ("/calendar/v1/events", {"title": "x", "start": "2026-01-01", "end": "2026-01-02"}),
+            ("/calendar/v1/events", "limit", {"limit": "5"}),
+            ("DELETE", "/calendar/v1/events", "GET, HEAD, OPTIONS, POST"),
+            ("signing_keys", "database"),
+        )
+    if request.param == "geocoding":
+        from geocoding_api import create_app
+
+        def make(**config: Any) -> Flask:
+            return create_app({**auth, "GEOCODING_DATA": str(DATA_DIR), **config})
+
+        return Profile(
+            "geocoding",
+            "GEOCODING",
+            make,
+            tokens.client_credentials(),
+            "/geocoding/v1/reverse?lat=1&lon=2",
+            ("/geocoding/v1/reverse/batch", {"points": [{"lat": 1, "lon": 2}]}),
+            ("/geocoding/v1/reverse", "lat", {"lat": "1", "lon": "2"}),
+            ("DELETE", "/geocoding/v1/reverse", "GET, HEAD, OPTIONS"),
+            ("signing_keys", "places"),
+        )
+    if request.param == "notes":
+        from examples.notes_api import create_app
+
+        def make(**config: Any) -> Flask:
+            return create_app({**auth, **config})
+
+        return Profile(
+            "notes",
+            "NOTES",
+            make,
+            tokens.mint(aud=NOTES_AUD, scope="notes:read notes:write"),
+            "/notes/v1/notes",
+            ("/notes/v1/notes", {"text": "hello"}),
+            ("/notes/v1/notes", "limit", {"limit": "5"}),
+            ("PUT", "/notes/v1/notes", "GET, HEAD, OPTIONS, POST"),
+            ("signing_keys",),
+        )
+    from dev_issuer import create_app
+
+    keys = tmp_path / "issuer"
+    shutil.copytree(_issuer_keys, keys)
+
+    def make(**config: Any) -> Flask:
+        return create_app({"DEV_ISSUER_KEYS_DIR": str(keys), **config})
+
+    grant = {
+        "grant_type": "client_credentials",
+        "client_id": "geo-backend",
+        "client_secret": "geo-backend-secret",
+        "audience": GEO_AUD,
+    }
+    return Profile(
+        "dev_issuer",
+        "DEV_ISSUER",
+        make,
+        None,
+        None,
+        ("/oauth/token", grant),
+        None,
+        ("GET", "/oauth/token", "OPTIONS, POST"),
+        ("signing_key", "store"),
+    )
