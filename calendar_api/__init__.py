@@ -35,8 +35,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = CalendarSettings.from_env(env, app.instance_path)
     service = service_settings(env)
     authn = auth_settings(env, service.public_url)
-    if settings.database_url.startswith("sqlite:///" + app.instance_path):
-        os.makedirs(app.instance_path, exist_ok=True)
     app.config["CALENDAR_PAGE_LIMIT_MAX"] = settings.page_limit_max
     store = Store(settings.database_url)
     store.create_schema(timedelta(seconds=settings.idempotency_ttl_seconds))

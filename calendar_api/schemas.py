@@ -2,7 +2,7 @@
 
 Unknown fields are rejected (marshmallow's default, kept on purpose): a misspelt ``titel`` is a
 422 naming it rather than a silently dropped value. Strings are checked for what the
-databases would refuse (NUL, lone surrogates) so bad text is a 422, never a 500.
+databases would refuse (NUL) so bad text is a 422, never a 500.
 """
 
 from __future__ import annotations
@@ -76,17 +76,14 @@ class When(fields.String):
 
 
 def plain_text(*, multiline: bool = False) -> Callable[[str], None]:
-    """Refuse control characters (tab and newlines allowed in multi-line text) and text no
-    database can store (lone surrogates from a ``\\ud800`` escape)."""
+    """Refuse control characters (tab and newlines allowed in multi-line text), which no
+    calendar shows and PostgreSQL refuses (NUL). Lone surrogates never get here: the kit's
+    parser refuses them in any JSON body."""
     pattern = _CONTROL_EXCEPT_WHITESPACE if multiline else _CONTROL
 
     def check(value: str) -> None:
         if pattern.search(value):
             raise ValidationError("Must not contain control characters.")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValidationError("Must be valid Unicode text.") from None
 
     return check
 

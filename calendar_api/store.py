@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, text, tuple_, update
@@ -26,6 +27,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
+
+from service_kit.files import create_private
 
 from .errors import IdempotencyKeyReused, PreconditionFailed
 from .models import Base, Event, IdempotencyRecord, now_utc
@@ -200,6 +203,7 @@ def _engine(url: str) -> Engine:
             parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
     else:
+        create_private(Path(parsed.database))  # owner-only, and so are its -wal and -shm
         engine = create_engine(parsed, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")

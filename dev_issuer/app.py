@@ -15,10 +15,10 @@ from typing import Any
 from flask import Flask, request
 
 from service_kit import ServiceKit, ServiceSettings, merged_env
+from service_kit.files import load_or_create_secret
 
 from . import authorize, demo, token_endpoint, wellknown
 from .context import EXTENSION, IssuerContext, issuer_context
-from .files import load_or_create_secret
 from .keys import KeyStore
 from .security import add_page_headers
 from .settings import Settings

@@ -28,6 +28,7 @@ from .errors import OAuthError
 from .security import SESSION_USER, allow_form_target, csrf_token, csrf_valid, sign_in
 from .store import PendingCode
 from .tenant import User
+from .throttle import SignInThrottle
 from .tokens import scopes_for_user
 
 bp = Blueprint("authorize", __name__)
@@ -89,13 +90,22 @@ def _proceed(auth: AuthorizationRequest, *, just_signed_in: bool) -> ResponseRet
 
 def _sign_in(auth: AuthorizationRequest) -> ResponseReturnValue:
     user = issuer_context().tenant.users.get(request.form.get("user_id", ""))
+    user_id, address = (user.user_id if user else None), request.remote_addr
+    throttle = SignInThrottle(issuer_context().store)
+    wait = throttle.retry_after(user_id, address)
+    if wait is not None:
+        message = f"Too many failed sign-ins; try again in {wait} seconds."
+        return _sign_in_page(auth, message, 429, {"Retry-After": str(wait)})
     if user is None:
+        throttle.failed(None, address)
         return _sign_in_page(auth, "Choose one of the dev users.", 400)
     password = request.form.get("password", "").encode("utf-8")
     if not hmac.compare_digest(password, DEV_PASSWORD.encode("utf-8")):
+        throttle.failed(user.user_id, address)
         return _sign_in_page(
             auth, f"Wrong password. Every dev user's password is {DEV_PASSWORD}.", 401
         )
+    throttle.succeeded(user.user_id)
     sign_in(user.user_id)
     return _proceed(auth, just_signed_in=True)
 
@@ -153,9 +163,11 @@ def _redirect(location: str) -> ResponseReturnValue:
     return response
 
 
-def _page(template: str, status: int = 200, **context: object) -> ResponseReturnValue:
+def _page(
+    template: str, status: int = 200, headers: dict[str, str] | None = None, **context: object
+) -> ResponseReturnValue:
     response = render_template(template, csrf=csrf_token(), **context)
-    return response, status, {"Cache-Control": "no-store"}
+    return response, status, {"Cache-Control": "no-store", **(headers or {})}
 
 
 def error_page(message: str, status: int = 400) -> ResponseReturnValue:
@@ -167,11 +179,15 @@ def error_page(message: str, status: int = 400) -> ResponseReturnValue:
 
 
 def _sign_in_page(
-    auth: AuthorizationRequest, error: str | None = None, status: int = 200
+    auth: AuthorizationRequest,
+    error: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> ResponseReturnValue:
     return _page(
         "sign_in.html",
         status,
+        headers,
         auth=auth,
         users=list(issuer_context().tenant.users.values()),
         selected=request.form.get("user_id"),

@@ -29,9 +29,9 @@ def _basic_credentials(authorization: str) -> tuple[str, str]:
     scheme, _, encoded = authorization.strip().partition(" ")
     if scheme.lower() != "basic":
         raise _invalid_client("the token endpoint accepts Basic authentication only", True)
-    try:
+    try:  # non-ASCII text is a ValueError in b64decode; bytes not UTF-8 a UnicodeDecodeError
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):
         raise _invalid_client("the Basic credentials are not valid base64", True) from None
     client_id, colon, secret = decoded.partition(":")
     if not colon or not client_id:

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from .files import ensure_private_dir, locked, read_private, write_private
+from service_kit.files import ensure_private_dir, locked, read_private, write_private
 
 ALGORITHM = "RS256"
 KEY_BITS = 2048

@@ -1,10 +1,11 @@
-"""What the issuer remembers between requests: users' consent and pending authorization codes.
+"""What the issuer remembers between requests: consent, pending codes, failed sign-ins.
 
 Kept in one SQLite file in the issuer's folder rather than in memory, so every gunicorn
 worker and thread sees the same consent and the same codes, consent survives a restart (as it
 does in a real tenant; ``dev-issuer forget-consent`` clears it), and taking a code is a single
 ``DELETE ... RETURNING``: two exchanges racing for one code cannot both win. Codes are stored
-as SHA-256 hashes, so the file never holds a code that could be redeemed.
+as SHA-256 hashes, so the file never holds a code that could be redeemed. Failed sign-ins
+are counted here too, so a throttle holds across every worker.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from service_kit.files import create_private
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS consent (
     user_id   TEXT NOT NULL,
@@ -26,6 +29,11 @@ CREATE TABLE IF NOT EXISTS consent (
     granted_at INTEGER NOT NULL,
     PRIMARY KEY (user_id, client_id, audience)
 );
+CREATE TABLE IF NOT EXISTS sign_in_failures (
+    subject   TEXT NOT NULL,
+    failed_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_in_failures_by_subject ON sign_in_failures (subject, failed_at);
 CREATE TABLE IF NOT EXISTS codes (
     code_hash      TEXT PRIMARY KEY,
     client_id      TEXT NOT NULL,
@@ -61,7 +69,8 @@ class StateStore:
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
-        self._clock = clock
+        self.clock = clock
+        create_private(self.path)
         with closing(self._connect()) as db:
             db.executescript(_SCHEMA)
 
@@ -108,7 +117,7 @@ class StateStore:
             db.execute(
                 "INSERT INTO consent VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
                 "SET scopes = excluded.scopes, granted_at = excluded.granted_at",
-                (user_id, client_id, audience, " ".join(sorted(granted)), int(self._clock())),
+                (user_id, client_id, audience, " ".join(sorted(granted)), int(self.clock())),
             )
         return granted
 
@@ -121,7 +130,7 @@ class StateStore:
 
     def save_code(self, code: str, pending: PendingCode) -> None:
         with self._transaction() as db:
-            db.execute("DELETE FROM codes WHERE expires_at < ?", (self._clock(),))
+            db.execute("DELETE FROM codes WHERE expires_at < ?", (self.clock(),))
             db.execute(
                 "INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -150,3 +159,26 @@ class StateStore:
         return PendingCode(
             client_id, redirect_uri, user_id, audience, tuple(scopes.split()), challenge, expires_at
         )
+
+    def recent_failures(self, subject: str, window: float) -> list[float]:
+        """When ``subject`` (a user or an address) failed to sign in, within ``window`` s."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT failed_at FROM sign_in_failures WHERE subject = ? AND failed_at > ? "
+                "ORDER BY failed_at",
+                (subject, self.clock() - window),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def add_failure(self, subjects: Iterable[str], window: float) -> None:
+        """Count a failed sign-in against each subject; forget failures older than ``window``."""
+        now = self.clock()
+        with self._transaction() as db:
+            db.execute("DELETE FROM sign_in_failures WHERE failed_at <= ?", (now - window,))
+            db.executemany(
+                "INSERT INTO sign_in_failures VALUES (?, ?)", [(s, now) for s in subjects]
+            )
+
+    def clear_failures(self, subject: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM sign_in_failures WHERE subject = ?", (subject,))

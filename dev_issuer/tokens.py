@@ -126,13 +126,19 @@ class TokenService:
         scopes: Iterable[str],
         expires_in: int | None = None,
     ) -> IssuedToken:
-        """A token for ``user`` via ``client``; ``scopes`` were consented (or minted by hand)."""
+        """A token for ``user`` via ``client``; ``scopes`` were consented (or minted by hand).
+
+        The token carries exactly the consented scopes, in ``scope`` and in ``permissions``:
+        listing every permission the user holds (as Auth0's RBAC option does) would let a
+        token consented for ``read`` write wherever an API also reads ``permissions``.
+        """
+        consented = scopes_for_user(api, user, scopes)
         return self._issue(
             api,
             client,
             subject=user.user_id,
-            scopes=tuple(scopes),
-            permissions=user.permissions.get(api.identifier, ()),
+            scopes=consented,
+            permissions=consented,
             expires_in=expires_in,
         )
 
@@ -161,9 +167,8 @@ class TokenService:
         if machine:
             claims["gty"] = "client-credentials"
         if api.rbac:
-            # Auth0's "Add Permissions in the Access Token": a user's token lists every
-            # permission the user holds on the API (the consented subset is in ``scope``);
-            # a client's lists its granted scopes.
+            # Auth0's "Add Permissions in the Access Token", limited to what was granted:
+            # a user's token lists the consented scopes, a client's its granted ones.
             claims["permissions"] = list(permissions)
         key = self.keys.current()
         token = jwt.encode(

@@ -8,6 +8,7 @@ the APIs are pointed at the local issuer unless AUTH_ISSUER says otherwise.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -163,7 +164,20 @@ def wait_ready(service: Service, process: subprocess.Popen[bytes], deadline: flo
     raise RuntimeError(f"{service.name} did not answer {service.health_path} in time")
 
 
-def banner(issuer: str, calendar: str, geocoding: str) -> str:
+def issuer_cli_env(env: dict[str, str]) -> str:
+    """What ``dev_issuer token`` needs, in another shell, to mint for this issuer: its URL
+    (the ``iss``) and, when moved, its keys and tenant. Empty when all are the defaults."""
+    names = ("DEV_ISSUER_URL", "DEV_ISSUER_KEYS_DIR", "DEV_ISSUER_TENANT")
+    defaults = {"DEV_ISSUER_URL": f"http://{HOST}:8000/"}
+    moved = [
+        f"{n}={shlex.quote(env[n])}"
+        for n in names
+        if env.get(n, defaults.get(n)) != defaults.get(n)
+    ]
+    return " ".join(moved) + " " if moved else ""
+
+
+def banner(issuer: str, calendar: str, geocoding: str, cli_env: str = "") -> str:
     return f"""
 Ready.
   dev issuer     {issuer}/      discovery: {issuer}/.well-known/openid-configuration
@@ -181,7 +195,7 @@ Machine-to-machine (client credentials) -> geocoding:
     -H "Authorization: Bearer $GEO_TOKEN"
 
 User token (minted locally for usr_123) -> calendar:
-  CAL_TOKEN=$(.venv/bin/python -m dev_issuer token user --user usr_123 \\
+  CAL_TOKEN=$({cli_env}.venv/bin/python -m dev_issuer token user --user usr_123 \\
     --audience https://api.example.com/calendar/v1/ --scope 'read write')
   curl -s {calendar}/calendar/v1/events -H "Authorization: Bearer $CAL_TOKEN"
 
@@ -216,7 +230,7 @@ def main() -> int:
             processes.append(start(service, env, private))
         for service, process in zip(SERVICES, processes, strict=True):
             wait_ready(service, process, deadline)
-        print(banner(*(s.url for s in SERVICES)), flush=True)
+        print(banner(*(s.url for s in SERVICES), issuer_cli_env(env)), flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         failed = next(

@@ -6,9 +6,10 @@ each gap once:
 * a JSON body must say ``Content-Type: application/json`` (415 otherwise, not a list of
   "missing fields");
 * the body must be strict JSON (RFC 8259): invalid text, ``NaN``/``Infinity``, nesting deeper
-  than ``MAX_JSON_DEPTH`` and numbers longer than ``MAX_NUMBER_DIGITS`` digits are a 400 with
-  the reason (Python's ``json`` would take the constants, overflow to ``inf``, or raise
-  ``RecursionError`` and ``ValueError`` into a 500);
+  than ``MAX_JSON_DEPTH``, numbers longer than ``MAX_NUMBER_DIGITS`` digits and lone
+  surrogate escapes are a 400 with the reason (Python's ``json`` would take the constants,
+  overflow to ``inf``, hand on strings nothing can encode, or raise ``RecursionError`` and
+  ``ValueError`` into a 500);
 * a body over the size cap is 413 whether it came with a length or chunked
   (``refuse_oversized_streams``);
 * a single-valued query parameter given twice (``lat=1&lat=95``) is a 400: taking the first
@@ -36,6 +37,7 @@ MAX_NUMBER_DIGITS = 100
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
 _INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _MULTI_VALUED = (fields.List, fields.Tuple)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BadJson(ValueError):
@@ -76,22 +78,30 @@ def loads_strict(data: bytes) -> Any:
         raise BadJson(f"it is nested more than {MAX_JSON_DEPTH} levels deep") from None
     except json.JSONDecodeError as exc:
         raise BadJson(str(exc)) from None
-    if _depth_exceeds(value, MAX_JSON_DEPTH):
-        raise BadJson(f"it is nested more than {MAX_JSON_DEPTH} levels deep")
+    problem = _structure_problem(value, MAX_JSON_DEPTH)
+    if problem:
+        raise BadJson(problem)
     return value
 
 
-def _depth_exceeds(value: Any, limit: int) -> bool:
-    """Whether containers nest deeper than ``limit`` (iterative: no recursion to exhaust)."""
+def _structure_problem(value: Any, limit: int) -> str | None:
+    """Nesting deeper than ``limit``, or a string holding a lone surrogate (``"\\ud800"`` is
+    valid JSON syntax but no text: no database, hash or encoder takes it). Iterative, so
+    there is no recursion to exhaust."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict | list):
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return "it holds a lone surrogate escape (\\ud800-\\udfff), which is not text"
+        elif isinstance(item, dict | list):
             if depth > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+                return f"it is nested more than {limit} levels deep"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend(
+                (child, depth + 1) for child in children if isinstance(child, str | dict | list)
+            )
+    return None
 
 
 def request_json(req: Request, *, what: str = "the request") -> Any:

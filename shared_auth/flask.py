@@ -57,7 +57,11 @@ class AuthErrorSchema(Schema):
 
 _AUTH_RESPONSES = {
     "400": ("AuthInvalidRequest", "The request carries its token wrongly (invalid_request)"),
-    "401": ("AuthInvalidToken", "No token, or the token is invalid or expired (invalid_token)"),
+    "401": (
+        "AuthInvalidToken",
+        "No token (or another scheme than Bearer), or the token is invalid or expired "
+        "(invalid_token)",
+    ),
     "403": ("AuthInsufficientScope", "The token lacks a scope this operation needs"),
     "503": ("AuthUnavailable", "The issuer's signing keys are unavailable; retry later"),
 }

@@ -25,11 +25,19 @@ _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _JWT_TYPES = frozenset({"jwt", "application/jwt"})
 _AT_JWT_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 _MAX_KID_LENGTH = 256
+_MAX_DEPTH = 32
+"""JSON nesting a token may have; an access token's claims are a few levels deep at most."""
 _MAX_NUMERIC_DATE = 1e15
 _STRING_CLAIMS = ("sub", "azp", "client_id", "scope", "gty")
 # base64url -> standard alphabet, so binascii decodes it directly (the regex above has
 # already refused every other character, which base64's lenient mode would skip silently).
 _TO_STANDARD_B64 = bytes.maketrans(b"-_", b"+/")
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# The characters that may end a segment of 4n+2 (value % 16 == 0) or 4n+3 (% 4 == 0) chars.
+_CANONICAL_LAST = {
+    2: frozenset(c for i, c in enumerate(_ALPHABET) if i % 16 == 0),
+    3: frozenset(c for i, c in enumerate(_ALPHABET) if i % 4 == 0),
+}
 # RFC 7519 section 7.2: the segments are UTF-8 JSON. ``json.loads(bytes)`` would also guess
 # UTF-16/32 and costs a few microseconds per call doing so.
 _JSON = json.JSONDecoder()
@@ -40,8 +48,14 @@ def _malformed(description: str) -> InvalidToken:
 
 
 def _b64decode(segment: bytes) -> bytes:
-    """Decode one segment already matched by ``_COMPACT_JWS`` (so only base64url characters)."""
-    if len(segment) % 4 == 1:
+    """Decode one segment already matched by ``_COMPACT_JWS`` (so only base64url characters).
+
+    Strictly (RFC 4648 section 3.5): the bits the last character carries beyond the data must
+    be zero. Decoders ignore them, so without this check ``...Q`` and ``...R`` would decode to
+    the same bytes and one signed token would have several spellings that all verify.
+    """
+    tail = len(segment) % 4
+    if tail == 1 or (tail and segment[-1] not in _CANONICAL_LAST[tail]):
         raise _malformed("The token is not valid base64url")
     try:
         return binascii.a2b_base64(segment.translate(_TO_STANDARD_B64) + b"=" * (-len(segment) % 4))
@@ -50,13 +64,37 @@ def _b64decode(segment: bytes) -> bytes:
 
 
 def _json_object(segment: bytes, part: str) -> dict[str, Any]:
+    data = _b64decode(segment)
+    if data.count(b"[") + data.count(b"{") > _MAX_DEPTH and _nests_deeper(data, _MAX_DEPTH):
+        raise _malformed(f"The token {part} is nested too deeply")
     try:
-        value = _JSON.decode(_b64decode(segment).decode("utf-8"))
-    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the C stack
+        value = _JSON.decode(data.decode("utf-8"))
+    except ValueError:
         raise _malformed(f"The token {part} is not JSON") from None
     if not isinstance(value, dict):
         raise _malformed(f"The token {part} is not a JSON object")
     return value
+
+
+def _nests_deeper(data: bytes, limit: int) -> bool:
+    """Whether brackets nest past ``limit`` (outside strings): refused before ``json`` would
+    recurse into them. Only tokens with many brackets get here, so valid ones stay fast."""
+    depth, in_string, escaped = 0, False, False
+    for byte in data:
+        if escaped:
+            escaped = False
+        elif in_string:
+            escaped = byte == 0x5C  # a backslash escapes the next byte
+            in_string = byte != 0x22  # a closing quote
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
 
 
 def _is_number(value: object) -> bool:
@@ -141,7 +179,8 @@ class TokenVerifier:
         return header, claims, raw[: len(head) + 1 + len(body)], _b64decode(signature)
 
     def _check_claims(self, claims: Mapping[str, Any]) -> None:
-        """Step 3: ``exp`` (required), ``nbf``, ``iat``, ``iss``, ``aud``, then extra rules."""
+        """Step 3: ``exp`` (required), ``nbf``, ``iat``, ``iss``, ``aud``, ``sub`` (required),
+        then extra rules."""
         settings, now, leeway = self.settings, self._clock(), self.settings.leeway
         exp = claims.get("exp")
         if not _is_number(exp):
@@ -165,6 +204,8 @@ class TokenVerifier:
         for name in _STRING_CLAIMS:
             if name in claims and not isinstance(claims[name], str):
                 raise InvalidToken(f"The token's {name} claim is not a string", "bad_claim_type")
+        if not claims.get("sub"):  # RFC 9068 2.2: every access token names its subject
+            raise InvalidToken("The token has no sub claim naming its subject", "missing_sub")
         for name in settings.required_claims:
             if name not in claims:
                 raise InvalidToken(f"The token lacks the required claim {name}", "missing_claim")

@@ -161,7 +161,6 @@ def test_the_demo_batch_clients_read_token_hears_about_users_not_scopes(
 @pytest.mark.parametrize(
     ("claims", "phrase"),
     [
-        ({"sub": None}, "no sub claim"),
         ({"sub": "u" * 256}, "not a usable user id"),
         ({"sub": "usr\x00123"}, "not a usable user id"),
     ],
@@ -172,6 +171,14 @@ def test_tokens_without_a_usable_user_are_refused(
     response = api.get(EVENTS, token=tokens.mint(**claims))
     assert response.status_code == 403
     assert phrase in response.json()["message"]
+
+
+def test_a_token_without_sub_is_401(api: CalendarClient, tokens: Any) -> None:
+    """RFC 9068 2.2: sub is required; shared_auth refuses such a token before any rule here."""
+    response = api.get(EVENTS, token=tokens.mint(sub=None))
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
+    assert "no sub claim" in response.json()["message"]
 
 
 def test_tokens_for_another_api_are_401(api: CalendarClient, tokens: Any) -> None:

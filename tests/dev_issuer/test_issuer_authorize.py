@@ -23,6 +23,7 @@ from issuer_testkit import (
 )
 
 from dev_issuer import create_app
+from shared_auth import InsufficientScope, Principal, require_scopes
 
 
 @pytest.mark.parametrize(
@@ -326,3 +327,15 @@ def test_unknown_form_action_is_a_400_page(driver: Driver) -> None:
     page: Page = driver.start()
     response = driver.post(page, csrf=page.csrf, action="launch")
     assert response.status == 400 and response.location is None
+
+
+def test_a_token_carries_only_what_was_consented(client: FlaskClient, driver: Driver) -> None:
+    """usr_123 holds read and write, consents to read: the token may not write anywhere, even
+    at an API that reads scopes from ``permissions`` too (AUTH_SCOPE_CLAIMS="scope permissions")."""
+    params = driver.token(scope="read")
+    claims = decode(client, params["access_token"], CALENDAR)
+    assert (claims["scope"], claims["permissions"]) == ("read", ["read"])
+    principal = Principal.from_claims(claims, ("scope", "permissions"))
+    assert principal.scopes == {"read"}
+    with pytest.raises(InsufficientScope):
+        require_scopes(principal, ("write",))

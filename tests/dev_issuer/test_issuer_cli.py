@@ -196,3 +196,15 @@ def test_serve_starts_an_issuer_whose_url_follows_the_port(issuer_dir: Path) -> 
         process.wait(timeout=10)
         if process.stderr:
             process.stderr.close()
+
+
+def test_a_moved_port_moves_the_issuer_of_minted_tokens(
+    issuer_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``DEV_ISSUER_PORT=9100`` alone: the CLI's tokens say ``iss`` 9100, as the server's do."""
+    monkeypatch.setenv("DEV_ISSUER_KEYS_DIR", str(issuer_dir))
+    monkeypatch.setenv("DEV_ISSUER_PORT", "9100")
+    status, out, _ = run(USER_READ, capsys)
+    assert status == 0
+    claims = jwt.decode(out.strip(), options={"verify_signature": False})
+    assert claims["iss"] == "http://127.0.0.1:9100/"

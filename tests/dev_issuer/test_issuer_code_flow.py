@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from issuer_testkit import CALENDAR, CHALLENGE, DEMO_CALLBACK, VERIFIER, Driver, decode, reply
+from issuer_testkit import (
+    CALENDAR,
+    CHALLENGE,
+    DEMO_CALLBACK,
+    VERIFIER,
+    Driver,
+    LiveIssuer,
+    decode,
+    reply,
+)
 from werkzeug.test import TestResponse
 
 from dev_issuer.pkce import s256
@@ -159,3 +171,26 @@ def test_codes_are_stored_hashed(app: Flask, driver: Driver) -> None:
     code = get_code(driver)
     database = app.extensions["dev_issuer"].store.path.read_bytes()
     assert code.encode() not in database
+
+
+def test_racing_redemptions_of_one_code_give_one_token(live_issuer: LiveIssuer) -> None:
+    """RFC 6749 4.1.2: a code is used once. Eight exchanges at once, over real HTTP and
+    threads: exactly one token, seven invalid_grant (the store takes a code atomically)."""
+    code = get_code(Driver(live_issuer.app.test_client()))
+    form = {
+        "grant_type": "authorization_code",
+        "client_id": "demo-spa",
+        "code": code,
+        "redirect_uri": DEMO_CALLBACK,
+        "code_verifier": VERIFIER,
+    }
+    barrier = threading.Barrier(8)
+
+    def redeem(_: int) -> tuple[int, str | None]:
+        barrier.wait()
+        response = requests.post(live_issuer.url + "oauth/token", data=form, timeout=10)
+        return response.status_code, response.json().get("error")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = sorted(pool.map(redeem, range(8)), key=lambda answer: answer[0])
+    assert answers == [(200, None)] + [(400, "invalid_grant")] * 7

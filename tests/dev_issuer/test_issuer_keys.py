@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 import threading
 import time
@@ -36,11 +37,18 @@ def machine_token(client: FlaskClient) -> str:
 def test_first_start_creates_owner_only_files_that_survive_a_restart(tmp_path: Path) -> None:
     keys_dir = tmp_path / "fresh" / "dev_issuer"
     config = {"DEV_ISSUER_KEYS_DIR": str(keys_dir), "DEV_ISSUER_URL": ISSUER}
-    first = create_app(config).test_client()
+    old_umask = os.umask(0o022)  # one that would leave files world-readable
+    try:
+        first = create_app(config).test_client()
+    finally:
+        os.umask(old_umask)
     private_keys = list(keys_dir.glob("signing-*.pem"))
     assert len(private_keys) == 1
     assert mode(private_keys[0]) == 0o600
     assert mode(keys_dir / "session-secret") == 0o600
+    assert mode(keys_dir / "keys.json") == 0o600
+    assert mode(keys_dir / "state.sqlite3") == 0o600  # consent and hashed codes
+    assert mode(keys_dir / ".lock") == 0o600
     assert mode(keys_dir) == 0o700
     assert b"PRIVATE KEY" in private_keys[0].read_bytes()
     token = machine_token(first)

@@ -10,36 +10,15 @@ adds a profile here and inherits every test in this folder.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from kit_profiles import Profile
 from support.constants import GEO_AUD, NOTES_AUD
 
 DATA_DIR = Path(__file__).parents[1] / "geocoding_api" / "data"
-
-
-@dataclass
-class Profile:
-    name: str
-    prefix: str
-    make: Callable[..., Flask]
-    """``make(**config)``: the app, trusting the test issuer."""
-    token: str | None
-    """A token the protected route accepts (None: the service verifies no tokens)."""
-    protected: str | None
-    """A GET path that needs ``token``."""
-    json_route: tuple[str, dict[str, Any]] | None
-    """A POST path taking JSON, and a valid body for it."""
-    query_route: tuple[str, str, dict[str, str]] | None
-    """A GET path, its single-valued numeric parameter, and valid parameters."""
-    not_allowed: tuple[str, str, str]
-    """A method, a path that does not allow it, and the path's sorted ``Allow``."""
-    checks: tuple[str, ...] = field(default=())
-    """The named readiness checks."""
 
 
 SERVICES = ("calendar", "geocoding", "notes", "dev_issuer")
@@ -80,6 +59,7 @@ def service(
             ("/calendar/v1/events", "limit", {"limit": "5"}),
             ("DELETE", "/calendar/v1/events", "GET, HEAD, OPTIONS, POST"),
             ("signing_keys", "database"),
+            lambda **claims: tokens.mint(**{"scope": "read write", **claims}),
         )
     if request.param == "geocoding":
         from geocoding_api import create_app
@@ -97,6 +77,7 @@ def service(
             ("/geocoding/v1/reverse", "lat", {"lat": "1", "lon": "2"}),
             ("DELETE", "/geocoding/v1/reverse", "GET, HEAD, OPTIONS"),
             ("signing_keys", "places"),
+            tokens.client_credentials,
         )
     if request.param == "notes":
         from examples.notes_api import create_app
@@ -114,6 +95,7 @@ def service(
             ("/notes/v1/notes", "limit", {"limit": "5"}),
             ("PUT", "/notes/v1/notes", "GET, HEAD, OPTIONS, POST"),
             ("signing_keys",),
+            lambda **claims: tokens.mint(**{"aud": NOTES_AUD, "scope": "notes:read", **claims}),
         )
     from dev_issuer import create_app
 

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from conftest import Profile
 from flask.testing import FlaskClient
+from kit_profiles import Profile
 
 from service_kit import ConfigError
 from service_kit.logs import JsonFormatter
@@ -84,6 +84,9 @@ def test_body_that_is_not_json_is_415(service: Profile, client: FlaskClient) -> 
         (b'{"a": NaN}', "NaN is not a JSON value"),
         (b'{"a": -Infinity}', "-Infinity is not a JSON value"),
         (b'"\xff"', "it is not UTF-8"),
+        (b'{"a": "x\\ud800"}', "it holds a lone surrogate escape"),
+        (b'{"\\udfff": 1}', "it holds a lone surrogate escape"),
+        (b'[["\\ud83d"]]', "it holds a lone surrogate escape"),
     ],
 )
 def test_malformed_or_hostile_json_is_400_with_the_reason(
@@ -131,6 +134,52 @@ def test_body_over_the_cap_is_413_sized_or_chunked(service: Profile, serve: Any)
     for response in (sized, chunked):
         assert response.status_code == 413, response.text
         assert response.json()["message"] == "The request body is larger than 2048 bytes"
+
+
+# -- what every resource server refuses (issue 13) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization", ["Basic dXNlcjpwYXNz", "Digest username=x", "Token abc", "Bearer:abc"]
+)
+def test_another_scheme_is_no_credentials_a_bare_challenge(
+    service: Profile, client: FlaskClient, authorization: str
+) -> None:
+    """RFC 6750 3.1: a request without Bearer credentials gets 401 and no error code."""
+    path = need(service.protected, "protected route")
+    response = client.get(path, headers={"Authorization": authorization})
+    assert response.status_code == 401
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith("Bearer realm=") and "error=" not in challenge
+    assert "error" not in response.get_json()
+
+
+def test_a_signed_token_without_sub_is_401_invalid_token(
+    service: Profile, client: FlaskClient
+) -> None:
+    """RFC 9068 2.2: sub is required, of users and of clients alike."""
+    mint = need(service.mint, "protected route")
+    response = client.get(service.protected, headers={"Authorization": f"Bearer {mint(sub=None)}"})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_token"
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_a_signature_spelled_differently_is_401(service: Profile, client: FlaskClient) -> None:
+    """The last character of a 4n+2 base64url signature carries 4 unused bits: setting one
+    keeps the bytes, and a lenient decoder would accept the token (RFC 4648 3.5)."""
+    token = need(service.token, "protected route")
+    head, body, signature = token.split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    twin = signature[:-1] + alphabet[alphabet.index(signature[-1]) | 1]
+    assert twin != signature
+    response = client.get(
+        service.protected, headers={"Authorization": f"Bearer {head}.{body}.{twin}"}
+    )
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_token"
+    ok = client.get(service.protected, headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 200
 
 
 # -- headers -------------------------------------------------------------------------------------

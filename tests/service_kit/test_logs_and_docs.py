@@ -7,7 +7,7 @@ import logging
 import sys
 
 import pytest
-from conftest import Profile
+from kit_profiles import Profile
 
 from service_kit.logs import REDACTED, JsonFormatter, RedactSecrets
 

@@ -179,3 +179,9 @@ def test_validators_run_only_after_the_standard_checks(verify):
     settings = {"validators": (lambda claims: called.append(True),)}
     rejected(lambda: verify(settings, exp=NOW - 3600), "expired")
     assert called == []
+
+
+@pytest.mark.parametrize("sub", [None, ""])
+def test_a_token_without_a_subject_is_refused(verify, sub):
+    """RFC 9068 2.2: ``sub`` is REQUIRED in a JWT access token, for users and clients alike."""
+    rejected(lambda: verify(sub=sub), "missing_sub")

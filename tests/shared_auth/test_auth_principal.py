@@ -92,7 +92,6 @@ def test_client_id_claim_wins_over_azp(verifier, tokens):
         ({"sub": "geo-backend", "client_id": "geo-backend", "azp": None}, True),  # RFC 9068
         ({"sub": "usr_123", "client_id": "demo-spa"}, False),
         ({"sub": "usr_123", "azp": "demo-spa", "gty": "password"}, False),
-        ({"sub": None, "azp": "demo-spa"}, False),
     ],
 )
 def test_is_client_credentials(verifier, tokens, claims, m2m):

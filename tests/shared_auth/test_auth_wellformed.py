@@ -148,3 +148,44 @@ def test_keys_named_by_the_token_are_never_used(
     rejected(lambda: verifier.verify(token), reason)
     assert route_server.requests == []
     assert jwks_server.jwks_fetches == 1  # keys came from the configured issuer only
+
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def same_bytes_twin(segment: str) -> str | None:
+    """Another spelling of ``segment`` that lenient decoders read as the same bytes: the
+    last character with one of its unused low bits set (None when it has no such bits)."""
+    unused = {2: 4, 3: 2}.get(len(segment) % 4)
+    if unused is None:
+        return None
+    value = ALPHABET.index(segment[-1])
+    return segment[:-1] + ALPHABET[value | 1]
+
+
+def test_a_signed_token_has_exactly_one_spelling(verifier: TokenVerifier, tokens: Any) -> None:
+    """RFC 4648 3.5 strictness: without it, a signature with its last character changed to
+    a same-bytes twin verifies, and one token has several spellings (and cache keys)."""
+    for _ in range(20):  # RS256 signatures are 342 characters: always 4n+2, always a twin
+        token = tokens.mint()
+        head, body, signature = token.split(".")
+        assert verifier.verify(token).subject == "usr_123"
+        twin = same_bytes_twin(signature)
+        assert twin is not None and base64.urlsafe_b64decode(twin + "==") == (
+            base64.urlsafe_b64decode(signature + "==")
+        )
+        forged = f"{head}.{body}.{twin}"
+        rejected(lambda forged=forged: verifier.verify(forged), "malformed")
+
+
+@pytest.mark.parametrize("part", [0, 1, 2])
+def test_non_canonical_base64url_is_refused_in_every_segment(
+    verifier: TokenVerifier, tokens: Any, part: int
+) -> None:
+    for sub in ("usr_1", "usr_12", "usr_123"):  # payload lengths 4n+2 and 4n+3 both occur
+        segments = tokens.mint(sub=sub, headers={"kid": "test-key-1", "x": sub}).split(".")
+        twin = same_bytes_twin(segments[part])
+        if twin is None:
+            continue
+        segments[part] = twin
+        rejected(lambda segments=segments: verifier.verify(".".join(segments)), "malformed")
