@@ -30,10 +30,9 @@ kit = ServiceKit("Calendar API", "v1")
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: read settings, create the schema, install the kit and auth, add routes."""
     env = merged_env(config, os.environ)
-    instance_path = env.get("CALENDAR_INSTANCE_PATH") or None
-    app = Flask(__name__, instance_path=instance_path and os.path.abspath(instance_path))
-    settings = CalendarSettings.from_env(env, app.instance_path)
     service = service_settings(env)
+    app = Flask(__name__, instance_path=service.instance_path)
+    settings = CalendarSettings.from_env(env, app.instance_path)
     authn = auth_settings(env, service.public_url)
     app.config["CALENDAR_PAGE_LIMIT_MAX"] = settings.page_limit_max
     store = Store(settings.database_url)
@@ -54,7 +53,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ),
         cors_expose_headers=("ETag", "Location", "Link", "Idempotent-Replayed"),
     )
-    auth.init_app(app, authn, scopes=SCOPES, grants=("authorization_code", "implicit"))
+    auth.init_app(
+        app,
+        authn,
+        scopes=SCOPES,
+        grants=("authorization_code", "implicit"),
+        resource=service.public_url,
+        redis_url=service.redis_url,
+    )
     init_database_errors(app)
     app.extensions["calendar"] = Calendar(store, settings)
     kit.register(app, blp)

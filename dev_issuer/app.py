@@ -16,6 +16,8 @@ from flask import Flask, request
 
 from service_kit import ServiceKit, ServiceSettings, merged_env
 from service_kit.files import load_or_create_secret
+from shared_auth.dpop import DPoPVerifier
+from shared_auth.replay import SQLiteReplayStore
 
 from . import authorize, demo, token_endpoint, wellknown
 from .context import EXTENSION, IssuerContext, issuer_context
@@ -26,6 +28,9 @@ from .store import StateStore
 from .tenant_file import load_tenant
 
 PREFIX = "DEV_ISSUER"
+DPOP_ALGORITHMS = ("ES256", "EdDSA", "RS256", "PS256")
+DPOP_MAX_AGE = 300.0
+DPOP_LEEWAY = 30.0
 kit = ServiceKit("Dev issuer", "v1")
 
 
@@ -48,7 +53,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.issuer.startswith("https://"),
     )
-    app.extensions[EXTENSION] = IssuerContext(tenant=tenant, keys=keys, store=store)
+    dpop = DPoPVerifier(
+        SQLiteReplayStore(settings.keys_dir / "dpop-replay.sqlite3"),
+        algorithms=DPOP_ALGORITHMS,
+        max_age=DPOP_MAX_AGE,
+        leeway=DPOP_LEEWAY,
+    )
+    app.extensions[EXTENSION] = IssuerContext(tenant=tenant, keys=keys, store=store, dpop=dpop)
     service = ServiceSettings.from_env(env, PREFIX, cors_origins=tuple(sorted(tenant.web_origins)))
     kit.init_app(
         app,

@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 from .errors import OAuthError
 from .pkce import CHALLENGE
 from .tenant import Api, Client, Tenant
-from .tokens import requested_scopes
+from .tokens import Target, requested_scopes, resolve_target
 
 RESPONSE_TYPES = {"token": "implicit", "code": "authorization_code"}
 PROMPTS = frozenset({"none", "login", "consent"})
@@ -71,12 +71,16 @@ class RedirectError(Exception):
 @dataclass(frozen=True, slots=True)
 class AuthorizationRequest:
     client: Client
-    api: Api
+    target: Target
     scopes: tuple[str, ...]
     response_type: str
     reply_to: ReplyTo
     prompt: frozenset[str]
     code_challenge: str | None
+
+    @property
+    def api(self) -> Api:
+        return self.target.api
 
 
 class _Query:
@@ -150,12 +154,8 @@ def _validated(
         raise OAuthError(
             "unauthorized_client", f"{client.client_id} may not use response_type={response_type}"
         )
-    audience = query.get("audience")
-    if audience is None:
-        raise OAuthError("invalid_request", "audience is required: the identifier of the API")
-    api = tenant.apis.get(audience)
-    if api is None:
-        raise OAuthError("invalid_request", f"unknown audience {audience!r}")
+    target = resolve_target(tenant, query.get("audience"), query.get("resource"))
+    api = target.api
     scopes = requested_scopes(api, query.get("scope"))
     if not scopes:
         raise OAuthError(
@@ -179,7 +179,7 @@ def _validated(
     query.get("nonce")  # accepted (and length-checked); access tokens do not carry it
     return AuthorizationRequest(
         client=client,
-        api=api,
+        target=target,
         scopes=scopes,
         response_type=response_type,
         reply_to=reply_to,

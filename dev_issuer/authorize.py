@@ -131,7 +131,7 @@ def _consent(auth: AuthorizationRequest) -> ResponseReturnValue:
 def _answer(auth: AuthorizationRequest, user: User, scopes: tuple[str, ...]) -> ResponseReturnValue:
     """Implicit: the token in the fragment. Code: a single-use code bound to PKCE."""
     if auth.response_type == "token":
-        issued = token_service().for_user(user, auth.client, auth.api, scopes)
+        issued = token_service().for_user(user, auth.client, auth.target, scopes)
         return _redirect(auth.reply_to.url(issued.response()))
     code = secrets.token_urlsafe(32)
     assert auth.code_challenge is not None  # parse_authorization_request requires it for code
@@ -139,7 +139,7 @@ def _answer(auth: AuthorizationRequest, user: User, scopes: tuple[str, ...]) -> 
         client_id=auth.client.client_id,
         redirect_uri=auth.reply_to.redirect_uri,
         user_id=user.user_id,
-        audience=auth.api.identifier,
+        audience=auth.target.audience,
         scopes=scopes,
         code_challenge=auth.code_challenge,
         expires_at=time.time() + CODE_LIFETIME,

@@ -20,7 +20,7 @@ from .errors import OAuthError
 from .keys import KeyStoreError
 from .settings import ConfigError
 from .tenant import MAX_TOKEN_LIFETIME, Client, TenantError
-from .tokens import requested_scopes, scopes_for_user
+from .tokens import requested_scopes, resolve_target, scopes_for_user
 
 
 class UsageError(ValueError):
@@ -107,9 +107,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _token_client(args: argparse.Namespace) -> int:
     app = create_app()
     client = _client(app, args.client_id)
-    issued = token_service(app).client_credentials(
-        client, args.audience, args.scope, args.expires_in
-    )
+    target = resolve_target(issuer_context(app).tenant, args.audience, None)
+    issued = token_service(app).client_credentials(client, target, args.scope, args.expires_in)
     print(issued.access_token)
     return 0
 
@@ -124,13 +123,14 @@ def _token_user(args: argparse.Namespace) -> int:
     if not {"implicit", "authorization_code"} & client.grants:
         raise UsageError(f"{client.client_id} signs no users in; use e.g. --client-id demo-spa")
     service = token_service(app)
-    api = service.api(args.audience)
+    target = resolve_target(tenant, args.audience, None)
+    api = target.api
     wanted = requested_scopes(api, args.scope)
     scopes = scopes_for_user(api, user, wanted)
     if scopes != wanted:
         dropped = " ".join(s for s in wanted if s not in scopes)
         print(f"dev-issuer: note: {user.user_id} lacks permission for {dropped}", file=sys.stderr)
-    print(service.for_user(user, client, api, scopes, args.expires_in).access_token)
+    print(service.for_user(user, client, target, scopes, args.expires_in).access_token)
     return 0
 
 

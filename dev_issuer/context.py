@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from shared_auth.dpop import DPoPVerifier
+
 from .keys import KeyStore
 from .settings import normalize_issuer
 from .store import StateStore
@@ -25,6 +27,8 @@ class IssuerContext:
     tenant: Tenant
     keys: KeyStore
     store: StateStore
+    dpop: DPoPVerifier
+    """Checks DPoP proofs sent to the token endpoint (jti replays shared by every worker)."""
 
 
 def issuer_context(app: Flask | None = None) -> IssuerContext:

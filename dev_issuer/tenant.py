@@ -32,6 +32,13 @@ class Api:
     """Scope name -> description shown on the consent page, in file order."""
     token_lifetime: int = DEFAULT_TOKEN_LIFETIME
     rbac: bool = False
+    resource_indicators: tuple[str, ...] = ()
+    """More identifiers of the same API (RFC 8707 ``resource`` values, e.g. its public URL):
+    a token asked for by one of them carries that one as its ``aud``."""
+
+    @property
+    def identifiers(self) -> tuple[str, ...]:
+        return (self.identifier, *self.resource_indicators)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,13 @@ class Tenant:
     clients: Mapping[str, Client]
     client_grants: Mapping[tuple[str, str], ClientGrant]
     users: Mapping[str, User]
+
+    def api_for(self, identifier: str) -> Api | None:
+        """The API an ``audience`` or ``resource`` names, by any of its identifiers."""
+        api = self.apis.get(identifier)
+        if api is not None:
+            return api
+        return next((a for a in self.apis.values() if identifier in a.resource_indicators), None)
 
     @property
     def web_origins(self) -> frozenset[str]:

@@ -135,6 +135,14 @@ def parse_tenant(document: Mapping[str, Any], source: str) -> Tenant:
         [_api(_Entry(source, f"apis[{i}]", e)) for i, e in enumerate(sections["apis"])],
         key=lambda api: api.identifier,
     )
+    named: dict[str, str] = {}
+    for api in apis.values():
+        for identifier in api.identifiers:
+            if named.setdefault(identifier, api.identifier) != api.identifier:
+                raise TenantError(
+                    f"{source}: {identifier!r} names two APIs: {named[identifier]!r} and "
+                    f"{api.identifier!r}"
+                )
     clients = _unique(
         source,
         "clients",
@@ -197,9 +205,22 @@ def _api(entry: _Entry) -> Api:
             "token_lifetime", DEFAULT_TOKEN_LIFETIME, 1, MAX_TOKEN_LIFETIME
         ),
         rbac=entry.flag("rbac", False),
+        resource_indicators=entry.strings("resource_indicators", ()),
     )
     entry.finish()
+    for indicator in api.resource_indicators:
+        problem = _resource_problem(indicator)
+        if problem:
+            raise entry.fail(f"resource indicator {indicator!r} {problem}")
     return api
+
+
+def _resource_problem(uri: str) -> str | None:
+    """RFC 8707 section 2: an absolute URI without a fragment."""
+    problem = _callback_problem(uri)
+    if problem:
+        return problem
+    return "must not have a query" if urlsplit(uri).query else None
 
 
 def _client(entry: _Entry) -> Client:

@@ -14,12 +14,14 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from service_kit import request_json
+from shared_auth import AuthError
+from shared_auth.dpop import ProofRequest
 
 from .client_auth import authenticate_client
-from .context import issuer_context, token_service
+from .context import issuer_context, issuer_url, token_service
 from .errors import OAuthError, invalid_request
 from .pkce import VERIFIER, verifier_matches
-from .tokens import IssuedToken
+from .tokens import IssuedToken, Target, resolve_target
 
 bp = Blueprint("token", __name__)
 
@@ -92,11 +94,23 @@ def _json_body() -> object:
         raise invalid_request(getattr(exc, "data", {}).get("message", "invalid JSON")) from None
 
 
+def _proof_key() -> str | None:
+    """The thumbprint of the key a valid DPoP proof names, or None without a proof."""
+    proofs = request.headers.getlist("DPoP")
+    if not proofs:
+        return None
+    endpoint = issuer_url() + "oauth/token"
+    try:
+        return issuer_context().dpop.check(ProofRequest("POST", endpoint, tuple(proofs)))
+    except AuthError as exc:
+        raise OAuthError("invalid_dpop_proof", exc.description) from None
+
+
 def _client_credentials(params: Mapping[str, str]) -> IssuedToken:
-    client = authenticate_client(
-        issuer_context().tenant, params, request.headers.get("Authorization")
-    )
-    return token_service().client_credentials(client, params.get("audience"), params.get("scope"))
+    context = issuer_context()
+    client = authenticate_client(context.tenant, params, request.headers.get("Authorization"))
+    target = resolve_target(context.tenant, params.get("audience"), params.get("resource"))
+    return token_service().client_credentials(client, target, params.get("scope"), jkt=_proof_key())
 
 
 def _authorization_code(params: Mapping[str, str]) -> IssuedToken:
@@ -125,7 +139,11 @@ def _authorization_code(params: Mapping[str, str]) -> IssuedToken:
     if not verifier_matches(verifier, pending.code_challenge):
         raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
     user = context.tenant.users.get(pending.user_id)
-    api = context.tenant.apis.get(pending.audience)
+    api = context.tenant.api_for(pending.audience)
     if user is None or api is None:
         raise OAuthError("invalid_grant", "the code's user or API no longer exists")
-    return token_service().for_user(user, client, api, pending.scopes)
+    for name in ("resource", "audience"):  # RFC 8707 2.2: a resource the code was not for
+        if params.get(name, pending.audience) != pending.audience:
+            raise OAuthError("invalid_target", f"the code was issued for {pending.audience}")
+    target = Target(api, pending.audience)
+    return token_service().for_user(user, client, target, pending.scopes, jkt=_proof_key())

@@ -24,15 +24,48 @@ class IssuedToken:
     access_token: str
     expires_in: int
     scope: str
+    token_type: str = "Bearer"  # noqa: S105 - a token type, not a secret
+    """``DPoP`` when the token is bound to the client's key (RFC 9449 section 5)."""
 
     def response(self) -> dict[str, Any]:
         """The RFC 6749 section 5.1 body."""
         return {
             "access_token": self.access_token,
-            "token_type": "Bearer",
+            "token_type": self.token_type,
             "expires_in": self.expires_in,
             "scope": self.scope,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The API a token is for, and the identifier the client named it by (the ``aud``)."""
+
+    api: Api
+    audience: str
+
+
+def resolve_target(tenant: Tenant, audience: str | None, resource: str | None) -> Target:
+    """The API named by Auth0's ``audience`` or RFC 8707's ``resource`` (either, or both equal).
+
+    Unknown or conflicting resources are RFC 8707's ``invalid_target``.
+    """
+    if audience and resource and audience != resource:
+        raise OAuthError(
+            "invalid_target", "audience and resource name different APIs; send one of them"
+        )
+    identifier = resource or audience
+    if not identifier:
+        raise OAuthError(
+            "invalid_request", "audience is required (or resource): the API's identifier"
+        )
+    api = tenant.api_for(identifier)
+    if api is None:
+        known = ", ".join(i for a in tenant.apis.values() for i in a.identifiers)
+        error = "invalid_target" if resource else "invalid_request"
+        name = "resource" if resource else "audience"
+        raise OAuthError(error, f"unknown {name} {identifier!r}; APIs: {known}")
+    return Target(api, identifier)
 
 
 def requested_scopes(api: Api, raw: str | None) -> tuple[str, ...]:
@@ -76,24 +109,21 @@ class TokenService:
         self.issuer = issuer
         self._clock = clock
 
-    def api(self, audience: str | None) -> Api:
-        if not audience:
-            raise OAuthError("invalid_request", "audience is required: the API's identifier")
-        api = self.tenant.apis.get(audience)
-        if api is None:
-            known = ", ".join(self.tenant.apis)
-            raise OAuthError("invalid_request", f"unknown audience {audience!r}; APIs: {known}")
-        return api
-
     def client_credentials(
-        self, client: Client, audience: str | None, scope: str | None, expires_in: int | None = None
+        self,
+        client: Client,
+        target: Target,
+        scope: str | None,
+        expires_in: int | None = None,
+        *,
+        jkt: str | None = None,
     ) -> IssuedToken:
         """A machine-to-machine token: the client grant's scopes, or the asked-for subset."""
         if "client_credentials" not in client.grants:
             raise OAuthError(
                 "unauthorized_client", f"{client.client_id} may not use client_credentials"
             )
-        api = self.api(audience)
+        api = target.api
         grant = self.tenant.client_grants.get((client.client_id, api.identifier))
         if grant is None:
             raise OAuthError(
@@ -109,22 +139,25 @@ class TokenService:
                 f"on {api.identifier}; {beyond[0]} is not included"
             )
         return self._issue(
-            api,
+            target,
             client,
             subject=f"{client.client_id}@clients",
             scopes=scopes,
             permissions=scopes,
             expires_in=expires_in,
             machine=True,
+            jkt=jkt,
         )
 
     def for_user(
         self,
         user: User,
         client: Client,
-        api: Api,
+        target: Target,
         scopes: Iterable[str],
         expires_in: int | None = None,
+        *,
+        jkt: str | None = None,
     ) -> IssuedToken:
         """A token for ``user`` via ``client``; ``scopes`` were consented (or minted by hand).
 
@@ -132,19 +165,20 @@ class TokenService:
         listing every permission the user holds (as Auth0's RBAC option does) would let a
         token consented for ``read`` write wherever an API also reads ``permissions``.
         """
-        consented = scopes_for_user(api, user, scopes)
+        consented = scopes_for_user(target.api, user, scopes)
         return self._issue(
-            api,
+            target,
             client,
             subject=user.user_id,
             scopes=consented,
             permissions=consented,
             expires_in=expires_in,
+            jkt=jkt,
         )
 
     def _issue(
         self,
-        api: Api,
+        target: Target,
         client: Client,
         *,
         subject: str,
@@ -152,13 +186,15 @@ class TokenService:
         permissions: tuple[str, ...],
         expires_in: int | None,
         machine: bool = False,
+        jkt: str | None = None,
     ) -> IssuedToken:
+        api = target.api
         now = int(self._clock())
         lifetime = api.token_lifetime if expires_in is None else expires_in
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "sub": subject,
-            "aud": api.identifier,
+            "aud": target.audience,
             "iat": now,
             "exp": now + lifetime,
             "scope": " ".join(scopes),
@@ -170,8 +206,10 @@ class TokenService:
             # Auth0's "Add Permissions in the Access Token", limited to what was granted:
             # a user's token lists the consented scopes, a client's its granted ones.
             claims["permissions"] = list(permissions)
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}  # RFC 9449 section 6: bound to the client's key
         key = self.keys.current()
         token = jwt.encode(
             claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": "JWT"}
         )
-        return IssuedToken(token, lifetime, claims["scope"])
+        return IssuedToken(token, lifetime, claims["scope"], "DPoP" if jkt else "Bearer")

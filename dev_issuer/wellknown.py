@@ -12,6 +12,8 @@ from flask import Blueprint, Response, jsonify
 
 from .context import issuer_context, issuer_url
 
+DPOP_ALGORITHMS = ("ES256", "EdDSA", "RS256", "PS256")
+
 bp = Blueprint("wellknown", __name__)
 
 PUBLIC_CACHE = "public, max-age=60"
@@ -38,6 +40,7 @@ def metadata() -> dict[str, Any]:
         "scopes_supported": scopes,
         "subject_types_supported": ["public"],
         "prompt_values_supported": ["none", "login", "consent"],
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
     }
 
 

@@ -62,7 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     service = service_settings(env, settings.batch_limit)
     authn = auth_settings(env, service.public_url)
     geocoder = shared_geocoder(settings.data)
-    app = Flask(__name__)
+    app = Flask(__name__, instance_path=service.instance_path)
     app.config.update(config or {})  # e.g. TESTING
     app.extensions["geocoding"] = GeocodingState(settings=settings, geocoder=geocoder)
     kit.init_app(
@@ -72,6 +72,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         sign_in=DocsSignIn(authn.issuer, "api-docs", tuple(SCOPES)),
         doc_choices={COUNTRY_CODES: sorted(geocoder.index.places.countries)},
     )
-    auth.init_app(app, authn, scopes=SCOPES, grants=("client_credentials", "authorization_code"))
+    auth.init_app(
+        app,
+        authn,
+        scopes=SCOPES,
+        grants=("client_credentials", "authorization_code"),
+        resource=service.public_url,
+        redis_url=service.redis_url,
+    )
     kit.register(app, blp)
     return app

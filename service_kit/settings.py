@@ -7,6 +7,7 @@ re-exported here, so a service declares all its settings from one place.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +78,15 @@ def _origins(raw: str) -> tuple[str, ...]:
     return tuple(part.rstrip("/") for part in words(raw))
 
 
+def _redis_url(value: str) -> str | None:
+    scheme = urlsplit(value).scheme
+    return None if scheme in ("redis", "rediss", "unix") else "be a redis:// or rediss:// URL"
+
+
+def _absolute(raw: str) -> str:
+    return os.path.abspath(raw.strip())
+
+
 def _public_url(value: str) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -100,6 +110,8 @@ class ServiceSettings:
     )
     metrics: bool = setting("{prefix}_METRICS", boolean, True)
     """Serve Prometheus metrics at ``/metrics``."""
+    redis_url: str | None = setting("REDIS_URL", text, None, check=_redis_url)
+    """The Redis every instance shares (rate limits, DPoP replays); unset: this machine only."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -116,3 +128,5 @@ class ApiSettings(ServiceSettings):
     public_url: str | None = setting("{prefix}_PUBLIC_URL", text, None, check=_public_url)
     """The API's base URL as its clients see it, and its RFC 8707 resource identifier. Never
     taken from a request's ``Host`` header, which the client controls."""
+    instance_path: str | None = setting("{prefix}_INSTANCE_PATH", _absolute, None)
+    """The folder for the API's own files (SQLite databases); Flask's default when unset."""

@@ -13,7 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import env as envvars
-from .env import ConfigError, at_least, between, boolean, integer, number, setting, text, words
+from .env import (
+    ConfigError,
+    at_least,
+    between,
+    boolean,
+    integer,
+    number,
+    one_of,
+    setting,
+    text,
+    words,
+)
 
 # Asymmetric algorithms only: a JWKS publishes public keys, and an HMAC "key" made from a public
 # key is the classic algorithm-confusion attack (RFC 8725 section 2.1).
@@ -101,6 +112,20 @@ class AuthSettings:
     allow_query_token: bool = setting("AUTH_ALLOW_QUERY_TOKEN", boolean, False)
     """RFC 6750 2.3 tokens in the URL end up in logs and history; refused unless enabled."""
     realm: str = setting("AUTH_REALM", text, "api")
+    dpop: str = setting(
+        "AUTH_DPOP", text, "allowed", check=one_of("allowed", "required", "disabled")
+    )
+    """RFC 9449: accept DPoP-bound tokens beside Bearer ones, only them, or not at all."""
+    dpop_nonce: bool = setting("AUTH_DPOP_NONCE", boolean, False)
+    """Require server nonces in DPoP proofs (``use_dpop_nonce`` + ``DPoP-Nonce``)."""
+    dpop_algorithms: tuple[str, ...] = setting(
+        "AUTH_DPOP_ALGORITHMS",
+        words,
+        ("ES256", "EdDSA", "RS256", "PS256"),
+        check=_subset(SUPPORTED_ALGORITHMS),
+    )
+    dpop_max_age: float = setting("AUTH_DPOP_MAX_AGE", number, 300.0, check=between(1, 3600))
+    """Seconds a DPoP proof is accepted after its ``iat`` (and its ``jti`` remembered)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "issuer", normalize_issuer(self.issuer))

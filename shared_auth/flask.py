@@ -16,16 +16,22 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from copy import deepcopy
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from marshmallow import Schema, fields
 
-from .config import AuthSettings
-from .errors import AuthError, Challenge, MissingToken, token_fingerprint
-from .extract import FORM_CONTENT_TYPE, find_token
+from .authenticate import Authenticator, HttpRequest
+from .config import AuthSettings, ConfigError
+from .dpop import DPoPVerifier
+from .errors import BEARER, DPOP, AuthError, Challenge, token_fingerprint
+from .extract import FORM_CONTENT_TYPE
 from .principal import Principal, require_scopes
+from .replay import ReplayStore
+from .replay import replay_store as make_replay_store
+from .resource_metadata import CACHE_CONTROL, metadata, metadata_path, metadata_url
 from .signals import token_accepted, token_rejected
 from .verify import TokenVerifier
 
@@ -33,6 +39,7 @@ log = logging.getLogger("shared_auth")
 View = TypeVar("View", bound=Callable[..., Any])
 
 EXTENSION = "shared_auth"
+REPLAY_FILE = "dpop-replay.sqlite3"
 OAUTH2_SCHEME = "oauth2"
 BEARER_SCHEME = "bearerAuth"
 
@@ -72,8 +79,16 @@ class AuthState:
     """One app's authentication: its settings, its verifier and how it introduces itself."""
 
     settings: AuthSettings
-    verifier: TokenVerifier
+    authenticator: Authenticator
     challenge: Challenge
+    public_origin: str | None
+    """``scheme://host[:port]`` of the configured resource URL: DPoP's ``htu`` is built on it."""
+    metadata: dict[str, Any] | None = None
+    """The RFC 9728 document, when the API has a resource identifier."""
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        return self.authenticator.verifier
 
 
 class BearerAuth:
@@ -87,15 +102,55 @@ class BearerAuth:
         verifier: TokenVerifier | None = None,
         scopes: Mapping[str, str] | None = None,
         grants: Iterable[str] = (),
-        resource_metadata: str | None = None,
+        resource: str | None = None,
+        replay_store: ReplayStore | None = None,
+        redis_url: str | None = None,
     ) -> None:
-        """Install authentication; ``scopes`` (name -> description) and ``grants`` (OAuth 2
-        grant types) describe the API in its OpenAPI document, when it has one."""
-        challenge = Challenge(realm=settings.realm, resource_metadata=resource_metadata)
+        """Install authentication.
+
+        ``scopes`` (name -> description) and ``grants`` (OAuth 2 grant types) describe the
+        API in its OpenAPI document and its metadata. ``resource`` is the API's identifier,
+        its public base URL (RFC 8707): with it, the API serves RFC 9728 metadata, names it in
+        every challenge, and accepts DPoP (whose ``htu`` is checked against it); the proofs'
+        ``jti`` go to ``replay_store``, by default Redis at ``redis_url`` or a SQLite file in
+        the instance folder, shared by every worker.
+        """
+        verifier = verifier or TokenVerifier(settings)
+        dpop = None
+        if settings.dpop != "disabled":
+            if resource is None and settings.dpop == "required":
+                raise ConfigError("AUTH_DPOP=required needs the API's public URL to check htu")
+            if resource is not None:
+                store = replay_store or make_replay_store(
+                    redis_url, Path(app.instance_path) / REPLAY_FILE
+                )
+                dpop = DPoPVerifier(
+                    store,
+                    algorithms=settings.dpop_algorithms,
+                    max_age=settings.dpop_max_age,
+                    leeway=settings.leeway,
+                    nonces=settings.dpop_nonce,
+                )
+        authenticator = Authenticator(verifier, dpop)
+        challenge = Challenge(
+            realm=settings.realm,
+            resource_metadata=metadata_url(resource) if resource else None,
+            bearer=BEARER in authenticator.schemes,
+            dpop_algs=settings.dpop_algorithms if DPOP in authenticator.schemes else (),
+        )
+        document = None
+        if resource is not None:
+            docs = f"{origin(resource)}/docs" if _smorest_api(app) is not None else None
+            document = metadata(
+                settings, resource, scopes or {}, documentation=docs, dpop=dpop is not None
+            )
+            for path in {metadata_path(resource), metadata_path(resource).rstrip("/")}:
+                app.add_url_rule(path, f"protected_resource{len(path)}", _resource_metadata)
         app.extensions[EXTENSION] = AuthState(
-            settings, verifier or TokenVerifier(settings), challenge
+            settings, authenticator, challenge, origin(resource) if resource else None, document
         )
         app.register_error_handler(AuthError, _reject)
+        app.after_request(_dpop_nonce)
         api = _smorest_api(app)
         if api is not None:
             flows = oauth2_flows(settings.issuer, scopes or {}, grants, settings.audiences[0])
@@ -106,7 +161,7 @@ class BearerAuth:
         return (app or current_app).extensions[EXTENSION]
 
     def authenticate(self, scopes: tuple[str, ...] = ()) -> Principal:
-        """Steps 0-3 for the current request; the caller is kept in ``flask.g.principal``.
+        """Steps 0-3 (and DPoP) for the current request; the caller is ``flask.g.principal``.
 
         ``scopes`` (what the route needs) are named in the challenge when no token was sent.
         """
@@ -114,19 +169,16 @@ class BearerAuth:
         form = None
         if request.mimetype == FORM_CONTENT_TYPE:
             form = {"access_token": request.form.getlist("access_token")}
-        try:
-            credentials = find_token(
-                method=request.method,
-                authorization=request.headers.get("Authorization"),
-                query={"access_token": request.args.getlist("access_token")},
-                form=form,
-                allow_query=state.settings.allow_query_token,
-            )
-        except MissingToken as exc:
-            exc.scope = scopes
-            raise
-        g.token_fingerprint = token_fingerprint(credentials.token)
-        principal = state.verifier.verify(credentials.token)
+        described = HttpRequest(
+            method=request.method,
+            url=(state.public_origin + request.path) if state.public_origin else request.base_url,
+            authorization=request.headers.get("Authorization"),
+            dpop=_dpop_headers(),
+            query={"access_token": request.args.getlist("access_token")},
+            form=form,
+        )
+        g.token_fingerprint = token_fingerprint(_token_in(described))
+        _credentials, principal = state.authenticator.authenticate(described, scopes)
         g.principal = principal
         token_accepted.send(current_app._get_current_object(), principal=principal)  # type: ignore[attr-defined]
         return principal
@@ -156,6 +208,40 @@ class BearerAuth:
         if keys.has_keys or keys.refresh():
             return None
         return "no usable signing key from the issuer"
+
+
+def _dpop_headers() -> tuple[str, ...]:
+    """Every DPoP header value. WSGI servers join repeated headers with commas, and a JWS holds
+    no comma, so a comma means two headers (refused: section 4.3 allows exactly one)."""
+    return tuple(
+        part.strip() for value in request.headers.getlist("DPoP") for part in value.split(",")
+    )
+
+
+def _token_in(described: HttpRequest) -> str | None:
+    """The credential part of the Authorization header, for the log's fingerprint only."""
+    value = (described.authorization or "").strip().partition(" ")[2].strip()
+    return value or None
+
+
+def _resource_metadata() -> Response:
+    response = jsonify(BearerAuth.state().metadata)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _dpop_nonce(response: Response) -> Response:
+    """Section 8.2: with nonces on, every answer to a DPoP request carries the current one."""
+    state = app_state()
+    dpop = state.authenticator.dpop if state else None
+    if dpop is not None and dpop.nonces and "DPoP" in request.headers:
+        response.headers.setdefault("DPoP-Nonce", dpop.current_nonce())
+    return response
+
+
+def app_state() -> AuthState | None:
+    return current_app.extensions.get(EXTENSION)
 
 
 def _reject(exc: AuthError) -> Response:
@@ -209,6 +295,11 @@ def oauth2_flows(
         "client_credentials": ("clientCredentials", {"tokenUrl": token}),
     }
     return {shapes[g][0]: {**shapes[g][1], "scopes": dict(scopes)} for g in grants}
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _smorest_api(app: Flask) -> Any | None:

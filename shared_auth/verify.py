@@ -1,7 +1,7 @@
 """Steps 1 to 3: is the token well formed, is it signed by the issuer, are its claims right.
 
-The token is parsed once, by us: one regular expression checks the whole compact form,
-``binascii`` and ``json`` from the standard library decode it, and PyJWT's algorithm object
+The token is parsed once, by us (``jws``: one regular expression, ``binascii`` and ``json``
+from the standard library, strictly), and PyJWT's algorithm object
 checks the signature with ``cryptography``. That keeps verification close to the cost of the
 RSA check itself, and every rule below is in plain sight rather than in a library default
 (PyJWT's ``decode`` checks ``exp`` only when present and has no leeway unless told).
@@ -9,92 +9,25 @@ RSA check itself, and every rule below is in plain sight rather than in a librar
 
 from __future__ import annotations
 
-import binascii
-import json
-import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from . import jws
 from .config import AuthSettings
 from .errors import InvalidToken
 from .jwks import JWKSCache
 from .principal import Principal
 
-_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _JWT_TYPES = frozenset({"jwt", "application/jwt"})
 _AT_JWT_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 _MAX_KID_LENGTH = 256
-_MAX_DEPTH = 32
-"""JSON nesting a token may have; an access token's claims are a few levels deep at most."""
 _MAX_NUMERIC_DATE = 1e15
 _STRING_CLAIMS = ("sub", "azp", "client_id", "scope", "gty")
-# base64url -> standard alphabet, so binascii decodes it directly (the regex above has
-# already refused every other character, which base64's lenient mode would skip silently).
-_TO_STANDARD_B64 = bytes.maketrans(b"-_", b"+/")
-_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-# The characters that may end a segment of 4n+2 (value % 16 == 0) or 4n+3 (% 4 == 0) chars.
-_CANONICAL_LAST = {
-    2: frozenset(c for i, c in enumerate(_ALPHABET) if i % 16 == 0),
-    3: frozenset(c for i, c in enumerate(_ALPHABET) if i % 4 == 0),
-}
-# RFC 7519 section 7.2: the segments are UTF-8 JSON. ``json.loads(bytes)`` would also guess
-# UTF-16/32 and costs a few microseconds per call doing so.
-_JSON = json.JSONDecoder()
 
 
 def _malformed(description: str) -> InvalidToken:
     return InvalidToken(description, "malformed")
-
-
-def _b64decode(segment: bytes) -> bytes:
-    """Decode one segment already matched by ``_COMPACT_JWS`` (so only base64url characters).
-
-    Strictly (RFC 4648 section 3.5): the bits the last character carries beyond the data must
-    be zero. Decoders ignore them, so without this check ``...Q`` and ``...R`` would decode to
-    the same bytes and one signed token would have several spellings that all verify.
-    """
-    tail = len(segment) % 4
-    if tail == 1 or (tail and segment[-1] not in _CANONICAL_LAST[tail]):
-        raise _malformed("The token is not valid base64url")
-    try:
-        return binascii.a2b_base64(segment.translate(_TO_STANDARD_B64) + b"=" * (-len(segment) % 4))
-    except binascii.Error:
-        raise _malformed("The token is not valid base64url") from None
-
-
-def _json_object(segment: bytes, part: str) -> dict[str, Any]:
-    data = _b64decode(segment)
-    if data.count(b"[") + data.count(b"{") > _MAX_DEPTH and _nests_deeper(data, _MAX_DEPTH):
-        raise _malformed(f"The token {part} is nested too deeply")
-    try:
-        value = _JSON.decode(data.decode("utf-8"))
-    except ValueError:
-        raise _malformed(f"The token {part} is not JSON") from None
-    if not isinstance(value, dict):
-        raise _malformed(f"The token {part} is not a JSON object")
-    return value
-
-
-def _nests_deeper(data: bytes, limit: int) -> bool:
-    """Whether brackets nest past ``limit`` (outside strings): refused before ``json`` would
-    recurse into them. Only tokens with many brackets get here, so valid ones stay fast."""
-    depth, in_string, escaped = 0, False, False
-    for byte in data:
-        if escaped:
-            escaped = False
-        elif in_string:
-            escaped = byte == 0x5C  # a backslash escapes the next byte
-            in_string = byte != 0x22  # a closing quote
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                return True
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return False
 
 
 def _is_number(value: object) -> bool:
@@ -152,11 +85,11 @@ class TokenVerifier:
         """Step 1: size, shape, base64url, JSON, and a header we are willing to act on."""
         if len(token) > self.settings.max_token_bytes:
             raise _malformed("The token is too large")
-        if not _COMPACT_JWS.fullmatch(token):
-            raise _malformed("The token is not a JWT (three base64url parts separated by dots)")
-        raw = token.encode("ascii")  # the regex admitted ASCII only
-        head, body, signature = raw.split(b".")
-        header = _json_object(head, "header")
+        try:
+            head, body, signature = jws.split(token, "The token")
+            header = jws.json_object(head, "The token header")
+        except jws.MalformedJWS as exc:
+            raise _malformed(str(exc)) from None
         alg = header.get("alg")
         if not isinstance(alg, str) or alg not in self.settings.algorithms:
             raise InvalidToken("The token's signing algorithm is not accepted", "alg_not_allowed")
@@ -175,8 +108,12 @@ class TokenVerifier:
         kid = header.get("kid")
         if kid is not None and (not isinstance(kid, str) or len(kid) > _MAX_KID_LENGTH):
             raise _malformed("The token's key id is not valid")
-        claims = _json_object(body, "payload")
-        return header, claims, raw[: len(head) + 1 + len(body)], _b64decode(signature)
+        try:
+            claims = jws.json_object(body, "The token payload")
+            signature = jws.b64url_decode(signature, "The token signature")
+        except jws.MalformedJWS as exc:
+            raise _malformed(str(exc)) from None
+        return header, claims, token[: len(head) + 1 + len(body)].encode("ascii"), signature
 
     def _check_claims(self, claims: Mapping[str, Any]) -> None:
         """Step 3: ``exp`` (required), ``nbf``, ``iat``, ``iss``, ``aud``, ``sub`` (required),

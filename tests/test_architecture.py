@@ -20,7 +20,7 @@ PACKAGES = ("shared_auth", "service_kit", *SERVICES)
 MAX_LINES = 300
 
 # What each layer may import, beyond the standard library.
-CORE = {"jwt", "cryptography", "requests", "urllib3", "blinker"}
+CORE = {"jwt", "cryptography", "requests", "urllib3", "blinker", "redis"}
 ALLOWED = {
     "shared_auth": CORE,
     "shared_auth.flask": CORE | {"flask", "marshmallow", "shared_auth"},

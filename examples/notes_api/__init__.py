@@ -111,10 +111,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     service = ApiSettings.from_env(env, "NOTES")
     audiences = (AUDIENCE, service.public_url) if service.public_url else (AUDIENCE,)
     settings = AuthSettings.from_env(env, audiences=audiences, realm="notes")
-    app = Flask(__name__)
+    app = Flask(__name__, instance_path=service.instance_path)
     sign_in = DocsSignIn(settings.issuer, "api-docs", tuple(SCOPES))
     kit.init_app(app, service, checks={"signing_keys": auth.signing_keys_check}, sign_in=sign_in)
-    auth.init_app(app, settings, scopes=SCOPES, grants=("authorization_code",))
+    auth.init_app(
+        app, settings, scopes=SCOPES, grants=("authorization_code",), resource=service.public_url
+    )
     app.extensions["notes"] = NoteStore()
     kit.register(app, blp)
     return app

@@ -70,10 +70,15 @@ def test_idempotency_keys_belong_to_one_user(
 
 def test_no_token_is_401_with_a_bare_challenge(api: CalendarClient) -> None:
     """No error code (RFC 6750 3.1); the scope the route needs tells the client what to get."""
+    metadata = "http://127.0.0.1:8001/.well-known/oauth-protected-resource/calendar/v1/"
     for method, scope in (("GET", "read"), ("POST", "write")):
         response = api.request(method, EVENTS, token="", json=event_body())
         assert response.status_code == 401
-        assert response.headers["WWW-Authenticate"] == f'Bearer realm="calendar", scope="{scope}"'
+        assert response.headers["WWW-Authenticate"] == (
+            f'Bearer realm="calendar", scope="{scope}", resource_metadata="{metadata}", '
+            f'DPoP realm="calendar", resource_metadata="{metadata}", '
+            'algs="ES256 EdDSA RS256 PS256"'
+        )
     assert api.get(f"{EVENTS}.ics", token="").status_code == 401
     assert api.get(f"{EVENTS}/evt_AAAAAAAAAAAAAAAAAAAAAA", token="").status_code == 401
 

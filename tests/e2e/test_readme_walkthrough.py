@@ -3,7 +3,8 @@
 Every ```sh block after a `<!-- walkthrough -->` marker runs, in order, in one bash session
 (so variables carry over), with the documented URLs rewritten to the test suite's ports.
 The ```text block after an `<!-- expect -->` marker is what the README promises the block
-prints: each line must appear in order, `...` standing for any text.
+prints (its URLs rewritten the same way): each line must appear in order, `...` standing for
+any text.
 """
 
 from __future__ import annotations
@@ -79,7 +80,10 @@ def test_readme_walkthrough_runs(suite, tmp_path: Path) -> None:
     assert len(outputs) == len(steps)
     for number, (step, output) in enumerate(zip(steps, outputs, strict=True), start=1):
         remaining = output.splitlines()
-        for line in step.expect:
+        for documented_line in step.expect:
+            line = documented_line
+            for documented, actual in urls.items():
+                line = line.replace(documented, actual)
             pattern = expectation(line)
             while remaining and not pattern.fullmatch(remaining[0].strip()):
                 remaining.pop(0)

@@ -43,12 +43,13 @@ def dump_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_app(jwks_server: Any) -> Callable[..., Flask]:
+def make_app(jwks_server: Any, tmp_path: Path) -> Callable[..., Flask]:
     """``make_app(**overrides)``: the app over the fixture data, trusting the test issuer."""
 
     def build(**overrides: Any) -> Flask:
         config = {
             "GEOCODING_DATA": str(DATA_DIR),
+            "GEOCODING_INSTANCE_PATH": str(tmp_path / "instance"),
             "AUTH_ISSUER": jwks_server.issuer,
             "AUTH_AUDIENCE": AUDIENCE,
             "TESTING": True,

@@ -41,7 +41,9 @@ def query_errors(body: dict[str, Any]) -> dict[str, list[str]]:
 def test_every_data_route_needs_a_token(client: FlaskClient, method: str, url: str) -> None:
     response = getattr(client, method)(url, json={"points": [{"lat": 1, "lon": 2}]})
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="geocoding", scope="geocode"'
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="geocoding", scope="geocode", resource_metadata="')
+    assert "error=" not in challenge
 
 
 def test_token_is_checked_before_parameters(client: FlaskClient) -> None:

@@ -60,12 +60,16 @@ def service(
             ("DELETE", "/calendar/v1/events", "GET, HEAD, OPTIONS, POST"),
             ("signing_keys", "database"),
             lambda **claims: tokens.mint(**{"scope": "read write", **claims}),
+            "http://127.0.0.1:8001/calendar/v1/",
+            ("read", "write"),
         )
     if request.param == "geocoding":
         from geocoding_api import create_app
 
         def make(**config: Any) -> Flask:
-            return create_app({**auth, "GEOCODING_DATA": str(DATA_DIR), **config})
+            instance = str(tmp_path / "geocoding")
+            data = {"GEOCODING_DATA": str(DATA_DIR), "GEOCODING_INSTANCE_PATH": instance}
+            return create_app({**auth, **data, **config})
 
         return Profile(
             "geocoding",
@@ -78,12 +82,18 @@ def service(
             ("DELETE", "/geocoding/v1/reverse", "GET, HEAD, OPTIONS"),
             ("signing_keys", "places"),
             tokens.client_credentials,
+            "http://127.0.0.1:8002/geocoding/v1/",
+            ("geocode",),
         )
     if request.param == "notes":
         from examples.notes_api import create_app
 
         def make(**config: Any) -> Flask:
-            return create_app({**auth, **config})
+            public = {
+                "NOTES_PUBLIC_URL": "http://127.0.0.1:8003/notes/v1/",
+                "NOTES_INSTANCE_PATH": str(tmp_path / "notes"),
+            }
+            return create_app({**auth, **public, **config})
 
         return Profile(
             "notes",
@@ -96,6 +106,8 @@ def service(
             ("PUT", "/notes/v1/notes", "GET, HEAD, OPTIONS, POST"),
             ("signing_keys",),
             lambda **claims: tokens.mint(**{"aud": NOTES_AUD, "scope": "notes:read", **claims}),
+            "http://127.0.0.1:8003/notes/v1/",
+            ("notes:read", "notes:write"),
         )
     from dev_issuer import create_app
 

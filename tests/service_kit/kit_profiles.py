@@ -28,4 +28,7 @@ class Profile:
     checks: tuple[str, ...] = field(default=())
     """The named readiness checks."""
     mint: Callable[..., str] | None = None
+    resource: str | None = None
+    """The API's public URL (its RFC 8707 identifier), where it has one."""
+    scopes: tuple[str, ...] = ()
     """``mint(**claims)``: a token like ``token`` with claims changed (``None`` drops one)."""

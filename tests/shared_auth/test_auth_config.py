@@ -62,6 +62,10 @@ ENV = {
     "AUTH_REQUIRED_CLAIMS": "jti sid",
     "AUTH_ALLOW_QUERY_TOKEN": "TRUE",
     "AUTH_REALM": " calendar ",
+    "AUTH_DPOP": "required",
+    "AUTH_DPOP_NONCE": "on",
+    "AUTH_DPOP_ALGORITHMS": "ES256 EdDSA",
+    "AUTH_DPOP_MAX_AGE": "120",
 }
 EXPECTED = {
     "issuer": "https://tenant.auth0.com/",
@@ -80,6 +84,10 @@ EXPECTED = {
     "required_claims": ("jti", "sid"),
     "allow_query_token": True,
     "realm": "calendar",
+    "dpop": "required",
+    "dpop_nonce": True,
+    "dpop_algorithms": ("ES256", "EdDSA"),
+    "dpop_max_age": 120.0,
 }
 
 
@@ -141,6 +149,10 @@ def test_hmac_and_none_algorithms_are_refused(algorithms: str):
         ("AUTH_REQUIRE_AT_JWT", "maybe"),
         ("AUTH_ALLOW_QUERY_TOKEN", "2"),
         ("AUTH_SCOPE_CLAIMS", "roles"),
+        ("AUTH_DPOP", "sometimes"),
+        ("AUTH_DPOP_ALGORITHMS", "HS256"),
+        ("AUTH_DPOP_MAX_AGE", "0"),
+        ("AUTH_DPOP_NONCE", "2"),
     ],
 )
 def test_bad_values_fail_at_start_up_naming_the_variable(variable: str, raw: str):
