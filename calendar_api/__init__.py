@@ -35,7 +35,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = CalendarSettings.from_env(env, app.instance_path)
     authn = auth_settings(env, service.public_url)
     app.config["CALENDAR_PAGE_LIMIT_MAX"] = settings.page_limit_max
-    store = Store(settings.database_url)
+    retention = timedelta(seconds=settings.sync_retention_seconds)
+    store = Store(settings.database_url, tombstone_retention=retention)
     store.create_schema(timedelta(seconds=settings.idempotency_ttl_seconds))
     sign_in = DocsSignIn(authn.issuer, "api-docs", tuple(SCOPES))
     kit.init_app(

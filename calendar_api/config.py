@@ -48,9 +48,18 @@ class CalendarSettings:
     expand_max_instances: int = setting(
         "CALENDAR_EXPAND_MAX_INSTANCES", integer, 1000, check=between(1, 100_000)
     )
+    expand_max_work: int = setting(
+        "CALENDAR_EXPAND_MAX_WORK", integer, 10_000, check=between(100, 1_000_000)
+    )
+    """About the days of recurrence rules one ``expand=true`` request may walk, each a few
+    microseconds (``Series.expansion_cost``); beyond it the request is a 400."""
     idempotency_ttl_seconds: int = setting(
         "CALENDAR_IDEMPOTENCY_TTL_SECONDS", integer, 86400, check=at_least(60)
     )
+    sync_retention_seconds: int = setting(
+        "CALENDAR_SYNC_RETENTION_SECONDS", integer, 30 * 86400, check=at_least(3600)
+    )
+    """How long deletions are remembered for syncs; older sync tokens get 410 Gone."""
 
     def __post_init__(self) -> None:
         check_fields(self)

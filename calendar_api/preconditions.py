@@ -18,15 +18,17 @@ from werkzeug.http import unquote_etag
 from .errors import PreconditionFailed, PreconditionRequired
 
 
-def required_if_match() -> ETags:
-    """The request's If-Match list; 428 when the header is absent."""
-    if "If-Match" not in request.headers:
+def request_if_match() -> ETags | None:
+    """The request's If-Match list, None when the header is absent (judged once the event is
+    found: an id the caller does not have is 404 whatever the headers)."""
+    return request.if_match if "If-Match" in request.headers else None
+
+
+def check_if_match(if_match: ETags | None, current_etag: str) -> None:
+    """428 without If-Match; 412 (with the current ETag) unless it is ``*`` or strongly holds
+    ``current_etag``."""
+    if if_match is None:
         raise PreconditionRequired()
-    return request.if_match
-
-
-def check_if_match(if_match: ETags, current_etag: str) -> None:
-    """412 (with the current ETag) unless If-Match is ``*`` or strongly holds ``current_etag``."""
     value, weak = unquote_etag(current_etag)
     if weak or not if_match.contains(value):
         raise PreconditionFailed(current_etag)

@@ -18,8 +18,15 @@ from shared_auth.flask import current_principal
 
 from .auth import auth
 from .paging import next_link
-from .preconditions import not_modified, required_if_match
-from .schemas import EventPageSchema, EventPatchSchema, EventQuerySchema, EventSchema
+from .preconditions import not_modified, request_if_match
+from .schemas import (
+    EventPageSchema,
+    EventPatchSchema,
+    EventQuerySchema,
+    EventReplaceSchema,
+    EventSchema,
+    FeedQuerySchema,
+)
 from .service import Calendar
 
 _HEADER = {"schema": {"type": "string"}}
@@ -69,9 +76,10 @@ class Events(MethodView):
     @auth.required("read")
     @blp.arguments(EventQuerySchema, location="query")
     @blp.response(200, EventPageSchema, headers={"Link": {**_HEADER, "description": 'rel="next"'}})
-    @blp.errors(400)
+    @blp.errors(400, 410)
     def get(self, query: dict[str, Any]) -> Any:
-        """List your events by start time, optionally in a window or expanded into instances"""
+        """List your events by start time, in a window, expanded into instances, or only what
+        changed since a sync_token"""
         page = calendar().list(owner(), query)
         headers = {"Link": next_link(page.next_cursor)} if page.next_cursor else {}
         return page, headers
@@ -100,13 +108,13 @@ class EventById(MethodView):
         return unchanged if unchanged is not None else (event, {"ETag": event.etag})
 
     @auth.required("write")
-    @blp.arguments(EventSchema)
+    @blp.arguments(EventReplaceSchema)
     @blp.response(200, EventSchema, headers=ETAG)
     @blp.doc(parameters=[IF_MATCH])
     @blp.errors(404, 412, 413, 415, 428)
     def put(self, fields: dict[str, Any], event_id: str) -> Any:
         """Replace an event (If-Match required)"""
-        event = calendar().replace(owner(), event_id, fields, required_if_match())
+        event = calendar().replace(owner(), event_id, fields, request_if_match())
         return event, {"ETag": event.etag}
 
     @auth.required("write")
@@ -116,7 +124,7 @@ class EventById(MethodView):
     @blp.errors(404, 412, 413, 415, 428)
     def patch(self, changes: dict[str, Any], event_id: str) -> Any:
         """Change some fields of an event (If-Match required); null clears optional ones"""
-        event = calendar().patch(owner(), event_id, changes, required_if_match())
+        event = calendar().patch(owner(), event_id, changes, request_if_match())
         return event, {"ETag": event.etag}
 
     @auth.required("write")
@@ -125,17 +133,26 @@ class EventById(MethodView):
     @blp.errors(404, 412, 428)
     def delete(self, event_id: str) -> Any:
         """Delete an event (If-Match required)"""
-        calendar().delete(owner(), event_id, required_if_match())
+        calendar().delete(owner(), event_id, request_if_match())
         return Response(status=204)
 
 
 @blp.route("/events.ics")
 class EventsIcs(MethodView):
     @auth.required("read")
+    @blp.arguments(FeedQuerySchema, location="query")
     @blp.response(200, {"type": "string"}, content_type="text/calendar", description="RFC 5545")
-    def get(self) -> Any:
+    @blp.doc(parameters=[IF_NONE_MATCH])
+    @blp.errors(304, 400)
+    def get(self, query: dict[str, Any]) -> Any:
         """Your events as an iCalendar (RFC 5545) file for calendar applications"""
-        response = Response(calendar().export(owner()), mimetype="text/calendar")
+        export = calendar().export(owner(), query)
+        if request.if_none_match.contains_weak(export.etag):
+            export.close()
+            return Response(status=304, headers={"ETag": f'W/"{export.etag}"'})
+        # Not make_conditional: it would buffer the whole stream to count its length.
+        response = Response(export.chunks, mimetype="text/calendar")
+        response.call_on_close(export.close)
         response.headers["Content-Disposition"] = 'attachment; filename="calendar.ics"'
-        response.add_etag()
-        return response.make_conditional(request)
+        response.set_etag(export.etag, weak=True)
+        return response

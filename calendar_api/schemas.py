@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from marshmallow import (
     Schema,
     ValidationError,
     fields,
     post_dump,
     post_load,
+    pre_load,
     validate,
     validates_schema,
 )
@@ -72,7 +73,18 @@ class When(fields.String):
             raise self.make_error("when") from None
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return None if value is None else value.isoformat()
+        return None if value is None else format_when(value)
+
+
+def format_when(value: date | datetime) -> str:
+    """RFC 3339 (a date for all-day events). RFC 3339 offsets are whole minutes, so an instant
+    in a zone whose offset then had seconds (Amsterdam until 1937) is written in UTC: the
+    same instant, accepted back unchanged."""
+    if isinstance(value, datetime):
+        offset = value.utcoffset()
+        if offset is not None and offset.total_seconds() % 60:
+            value = value.astimezone(UTC)
+    return value.isoformat()
 
 
 def plain_text(*, multiline: bool = False) -> Callable[[str], None]:
@@ -181,6 +193,14 @@ class EventSchema(Schema):
         dump_only=True,
         metadata={"description": "Current entity tag, quoted: send it back in If-Match"},
     )
+    status = fields.String(
+        dump_only=True,
+        metadata={
+            "description": "confirmed; in a sync, cancelled for a deleted event, which then "
+            "carries only id and status",
+            "enum": ["confirmed", "cancelled"],
+        },
+    )
 
     @post_load
     def _defaults_for_null(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -206,7 +226,27 @@ class EventSchema(Schema):
         return data
 
 
-class EventPatchSchema(EventSchema):
+READ_ONLY = ("id", "etag", "created", "updated", "status")
+
+
+class EventReplaceSchema(EventSchema):
+    """A replace: what GET returned is accepted unchanged. Its read-only fields are ignored
+    (If-Match, not the body's etag, guards the write), except an ``id`` naming another
+    event, which is refused rather than silently written over this one."""
+
+    @pre_load
+    def _ignore_read_only(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        sent_id = data.get("id")
+        if "id" in data and sent_id != request.view_args.get("event_id"):
+            raise ValidationError(
+                "Must be the id in the URL, or left out: an event's id never changes.", "id"
+            )
+        return {key: value for key, value in data.items() if key not in READ_ONLY}
+
+
+class EventPatchSchema(EventReplaceSchema):
     """A partial update: any subset of the writable fields; ``null`` clears optional ones."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -214,8 +254,8 @@ class EventPatchSchema(EventSchema):
         super().__init__(**kwargs)
 
 
-class EventQuerySchema(Schema):
-    """Filters and paging for ``GET /events``; unknown query parameters are ignored."""
+class WindowSchema(Schema):
+    """An optional window: what overlaps ``[start, end)``."""
 
     start = When(
         allow_date=False,
@@ -231,6 +271,20 @@ class EventQuerySchema(Schema):
             "example": "2026-03-30T00:00:00+02:00",
         },
     )
+
+    @validates_schema(skip_on_field_errors=True)
+    def _window(self, data: dict[str, Any], **_: Any) -> None:
+        if "start" in data and "end" in data and data["end"] <= data["start"]:
+            raise ValidationError({"end": ["Must be after start."]})
+
+
+class FeedQuerySchema(WindowSchema):
+    """``GET /events.ics``: the whole calendar, or the events overlapping a window."""
+
+
+class EventQuerySchema(WindowSchema):
+    """Filters and paging for ``GET /events``; unknown query parameters are ignored."""
+
     q = fields.String(
         validate=[validate.Length(1, 200), plain_text()],
         metadata={"description": "Case-insensitive text in title, description or location"},
@@ -249,11 +303,14 @@ class EventQuerySchema(Schema):
             "end at most 366 days apart"
         },
     )
-
-    @validates_schema(skip_on_field_errors=True)
-    def _window(self, data: dict[str, Any], **_: Any) -> None:
-        if "start" in data and "end" in data and data["end"] <= data["start"]:
-            raise ValidationError({"end": ["Must be after start."]})
+    sync_token = fields.String(
+        metadata={
+            "description": "next_sync_token of a full listing or of the last sync: returns "
+            "only the events created, changed (in full) or deleted (as tombstones) since. "
+            "Not with start, end, q or expand (400); 410 when the token can no longer be "
+            "used: then list in full again"
+        }
+    )
 
 
 class EventPageSchema(Schema):
@@ -263,4 +320,11 @@ class EventPageSchema(Schema):
     next_cursor = fields.String(
         allow_none=True,
         metadata={"description": "Pass as cursor for the next page; null on the last page"},
+    )
+    next_sync_token = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "On the last page of a full listing (no start, end or q) or of a "
+            "sync: pass as sync_token later to get only what changed; null otherwise"
+        },
     )

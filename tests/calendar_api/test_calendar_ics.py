@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import requests
 from calendar_helpers import EVENTS, CalendarClient
 from icalendar import Calendar
 
@@ -95,3 +97,68 @@ def test_empty_calendar_is_still_a_valid_file(api: CalendarClient) -> None:
     assert response.status_code == 200
     calendar = Calendar.from_ical(response.content)
     assert list(calendar.walk("VEVENT")) == []
+
+
+def test_feed_is_streamed_in_chunks_not_built_whole(api: CalendarClient, app: Any) -> None:
+    """Events are written as the database yields them: no Content-Length, several chunks."""
+    long_text = "x" * 2000
+    for day in range(40):
+        api.create(
+            description=long_text,
+            start=f"2026-04-{day % 28 + 1:02d}T09:00:00Z",
+            end=f"2026-04-{day % 28 + 1:02d}T10:00:00Z",
+        )
+    response = requests.get(
+        api.base_url + FEED,
+        headers={"Authorization": f"Bearer {api.token}"},
+        stream=True,
+        timeout=30,
+    )
+    assert response.status_code == 200
+    assert "Content-Length" not in response.headers
+    assert response.headers["Transfer-Encoding"] == "chunked"
+    chunks = list(response.raw.stream(None, decode_content=True))
+    assert len(chunks) > 1
+    calendar = Calendar.from_ical(b"".join(chunks))
+    assert len(list(calendar.walk("VEVENT"))) == 40
+
+
+def test_feed_of_a_window_holds_the_overlapping_events_and_their_zones(api: CalendarClient) -> None:
+    berlin = api.create(
+        start="2026-03-23T09:00:00+01:00",
+        end="2026-03-23T10:00:00+01:00",
+        time_zone="Europe/Berlin",
+    )
+    api.create(
+        start="2026-06-01T09:00:00-04:00",
+        end="2026-06-01T10:00:00-04:00",
+        time_zone="America/New_York",
+    )
+    weekly = api.create(
+        start="2026-01-05T09:00:00-05:00",
+        end="2026-01-05T10:00:00-05:00",
+        time_zone="America/Chicago",
+        recurrence=["RRULE:FREQ=WEEKLY"],
+    )
+    window = {"start": "2026-03-01T00:00:00Z", "end": "2026-04-01T00:00:00Z"}
+    whole = api.get(FEED)
+    part = api.get(FEED, params=window)
+    assert part.status_code == 200
+    calendar = Calendar.from_ical(part.content)
+    assert {str(e["UID"]) for e in calendar.walk("VEVENT")} == {berlin["id"], weekly["id"]}
+    assert {str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")} == {
+        "Europe/Berlin",
+        "America/Chicago",
+    }
+    assert calendar.get_missing_tzids() == set()
+    assert part.headers["ETag"] != whole.headers["ETag"]
+    assert api.get(FEED, params={**window, "end": "2026-02-01T00:00:00Z"}).status_code == 422
+
+
+def test_feed_etag_is_known_before_the_body_and_changes_with_any_write(api: CalendarClient) -> None:
+    event = api.create()
+    etag = api.get(FEED).headers["ETag"]
+    assert etag.startswith('W/"')
+    assert api.get(FEED, headers={"If-None-Match": etag}).status_code == 304
+    api.delete(f"{EVENTS}/{event['id']}", headers={"If-Match": "*"})
+    assert api.get(FEED, headers={"If-None-Match": etag}).status_code == 200

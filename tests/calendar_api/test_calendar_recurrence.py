@@ -192,16 +192,16 @@ def test_dtstart_counts_as_the_first_occurrence_even_off_rule() -> None:
 def test_series_span_ends_with_the_last_instance() -> None:
     start = datetime(2026, 1, 5, 9, tzinfo=BERLIN)
     until = _series(["RRULE:FREQ=WEEKLY;UNTIL=20260801T000000Z"], start, start.replace(hour=10))
-    assert until.span_end_utc() == datetime(2026, 7, 27, 8, tzinfo=UTC)
+    assert until.bounds()[0] == datetime(2026, 7, 27, 8, tzinfo=UTC)
     forever = _series(["RRULE:FREQ=MONTHLY"], start, start.replace(hour=10))
-    assert forever.span_end_utc() is None
+    assert forever.bounds()[0] is None
     single = _series([], start, start.replace(hour=10))
-    assert single.span_end_utc() == datetime(2026, 1, 5, 9, tzinfo=UTC)
+    assert single.bounds()[0] == datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
 def test_all_day_rules_need_dates_and_timed_rules_need_utc_until() -> None:
     day = date(2026, 3, 23)
-    assert _series(["RRULE:FREQ=DAILY;UNTIL=20260330"], day, date(2026, 3, 24)).span_end_utc()
+    assert _series(["RRULE:FREQ=DAILY;UNTIL=20260330"], day, date(2026, 3, 24)).bounds()[0]
     with pytest.raises(RecurrenceError, match="UNTIL must be a date"):
         _series(["RRULE:FREQ=DAILY;UNTIL=20260330T000000Z"], day, date(2026, 3, 24))
     with pytest.raises(RecurrenceError, match="not a date like"):

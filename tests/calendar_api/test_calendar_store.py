@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text, update
+from sqlalchemy import event as sqlalchemy_event
 
 from calendar_api.errors import EventNotFound, IdempotencyKeyReused, PreconditionFailed
 from calendar_api.models import Event, IdempotencyRecord, event_values, new_event_id, now_utc
@@ -49,6 +50,10 @@ def _event(owner: str = "usr_123", **fields: Any) -> Event:
     )
 
 
+def _page(store: Store, owner: str, filters: Filters, after: Any, limit: int) -> list[Event]:
+    return store.page(owner, filters, after, limit)[0]
+
+
 def _add(store: Store, event: Event) -> Event:
     store.add(event, None, {})
     return store.get(event.owner, event.id)
@@ -57,10 +62,17 @@ def _add(store: Store, event: Event) -> Event:
 def test_schema_creation_is_repeatable_and_indexed(store: Store) -> None:
     store.create_schema(DAY)  # a second process starting: nothing to do, no error
     inspector = inspect(store.engine)
-    assert {"calendar_events", "calendar_idempotency_keys"} <= set(inspector.get_table_names())
+    tables = {"calendar_events", "calendar_idempotency_keys", "calendar_owners"}
+    assert tables | {"calendar_tombstones", "alembic_version"} <= set(inspector.get_table_names())
     indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes("calendar_events")}
     assert indexes["ix_calendar_events_owner_start"] == ["owner", "start_utc", "id"]
-    assert indexes["ix_calendar_events_owner_span_end"] == ["owner", "span_end_utc"]
+    assert indexes["ix_calendar_events_owner_class_start"] == [
+        "owner",
+        "span_class",
+        "start_utc",
+        "id",
+    ]
+    assert indexes["ix_calendar_events_owner_change"] == ["owner", "change_seq"]
     store.ping()
 
 
@@ -92,7 +104,7 @@ def test_reads_are_scoped_by_owner(store: Store) -> None:
         store.update("usr_456", event.id, lambda current: {"title": "x"})
     with pytest.raises(EventNotFound):
         store.delete("usr_456", event.id, lambda current: None)
-    assert store.page("usr_456", Filters(), None, 10) == []
+    assert _page(store, "usr_456", Filters(), None, 10) == []
     assert store.get("usr_123", event.id).title == "Planning"
 
 
@@ -101,7 +113,7 @@ def test_keyset_pages_break_ties_by_id(store: Store) -> None:
     seen: list[str] = []
     after = None
     while True:
-        page = store.page("usr_123", Filters(), after, 3)
+        page = _page(store, "usr_123", Filters(), after, 3)
         if not page:
             break
         seen.extend(e.id for e in page)
@@ -115,7 +127,7 @@ def test_search_folds_case_and_escapes_like_wildcards(store: Store) -> None:
     _add(store, _event(title="500 offers"))
 
     def titles(text_filter: str) -> list[str]:
-        return sorted(e.title for e in store.page("usr_123", Filters(text=text_filter), None, 10))
+        return sorted(e.title for e in _page(store, "usr_123", Filters(text=text_filter), None, 10))
 
     assert titles("GROSSE") == ["Große Runde"]
     assert titles("%_") == ["50%_off"]
@@ -195,14 +207,14 @@ def test_idempotency_records_replay_refuse_and_expire(store: Store) -> None:
     assert (body, replayed) == ({"id": first.id}, True)
     with pytest.raises(IdempotencyKeyReused):
         store.add(_event(), IdempotencyKey("k-1", "b" * 64, DAY), {})
-    assert [e.id for e in store.page("usr_123", Filters(), None, 10)] == [first.id]
+    assert [e.id for e in _page(store, "usr_123", Filters(), None, 10)] == [first.id]
 
     with store.engine.begin() as connection:  # age the record past its TTL
         connection.execute(update(IdempotencyRecord).values(created_utc=now_utc() - 2 * DAY))
     third = _event()
     body, replayed = store.add(third, IdempotencyKey("k-1", "b" * 64, DAY), {"id": third.id})
     assert (body, replayed) == ({"id": third.id}, False)
-    assert len(store.page("usr_123", Filters(), None, 10)) == 2
+    assert len(_page(store, "usr_123", Filters(), None, 10)) == 2
 
 
 def test_startup_purges_expired_idempotency_records(store: Store) -> None:
@@ -232,7 +244,7 @@ def test_concurrent_creates_with_one_key_make_one_event(store: Store) -> None:
         thread.join(30)
     assert len({body["id"] for body, _ in results}) == 1
     assert sorted(replayed for _, replayed in results) == [False, True, True, True, True]
-    assert len(store.page("usr_123", Filters(), None, 10)) == 1
+    assert len(_page(store, "usr_123", Filters(), None, 10)) == 1
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Any) -> None:
@@ -264,10 +276,37 @@ def test_window_filter_uses_overlap(store: Store) -> None:
     start, end = event.start_utc.replace(tzinfo=UTC), event.end_utc.replace(tzinfo=UTC)
 
     def found(window_start: datetime, window_end: datetime) -> bool:
-        return bool(store.page("usr_123", Filters(window_start, window_end), None, 10))
+        return bool(_page(store, "usr_123", Filters(window_start, window_end), None, 10))
 
     hour = timedelta(hours=1)
     assert found(start - hour, start + timedelta(minutes=1))
     assert not found(start - hour, start)
     assert not found(end, end + hour)
     assert found(end - timedelta(minutes=1), end + hour)
+
+
+def test_keyed_creates_expire_old_keys_without_a_scan_per_request(store: Store) -> None:
+    """A keyed create touches its own key row only; expired keys are swept through the
+    created_utc index once every few hundred creates, never on each request."""
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    sqlalchemy_event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        for i in range(3):
+            statements.clear()
+            event = _event()
+            store.add(event, IdempotencyKey(f"k-{i}", "d" * 64, DAY), {"id": event.id})
+            deletes = [s for s in statements if s.lstrip().upper().startswith("DELETE")]
+            assert deletes == [], deletes
+        sweeps = 0
+        for i in range(600):
+            statements.clear()
+            event = _event()
+            store.add(event, IdempotencyKey(f"s-{i}", "d" * 64, DAY), {"id": event.id})
+            sweeps += sum("DELETE FROM calendar_idempotency_keys" in s for s in statements)
+        assert sweeps == 1
+    finally:
+        sqlalchemy_event.remove(store.engine, "before_cursor_execute", record)
