@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,9 +40,7 @@ def calendar_ics(zones: Iterable[ZoneSpan], events: Iterable[Any]) -> Iterator[b
     end = b"END:VCALENDAR\r\n"
     buffer = bytearray(calendar.to_ical().removesuffix(end))
     for zone in zones:
-        timezone = _vtimezone(zone)
-        if timezone is not None:
-            buffer += timezone.to_ical()
+        buffer += _vtimezone(zone)
     for event in events:
         series = event.series()
         buffer += _vevent(event, series.zone, series.recurrence).to_ical()
@@ -51,22 +50,26 @@ def calendar_ics(zones: Iterable[ZoneSpan], events: Iterable[Any]) -> Iterator[b
     yield bytes(buffer + end)
 
 
-def _vtimezone(zone: ZoneSpan) -> Timezone | None:
-    """The zone's VTIMEZONE from a day before its first event to a day after its last
-    (None for UTC, which RFC 5545 writes with ``Z``, or a zone icalendar cannot describe)."""
+def _vtimezone(zone: ZoneSpan) -> bytes:
+    """The zone's VTIMEZONE, from the year before its first event to the year after its last
+    (nothing for UTC, which RFC 5545 writes with ``Z``, or a zone icalendar cannot describe).
+    Whole years, so the same few are generated once and reused."""
     if zone.name == "UTC":
-        return None
+        return b""
     ends = [zone.last_end, zone.last_open_start and zone.last_open_start + _OPEN_ENDED_COVER]
     last = max(moment for moment in (zone.first_start, *ends) if moment is not None)
-    first = zone.first_start.date() - timedelta(days=1)
+    return _vtimezone_years(zone.name, zone.first_start.year - 1, min(last.year + 1, HORIZON.year))
+
+
+@lru_cache(maxsize=256)
+def _vtimezone_years(name: str, first_year: int, last_year: int) -> bytes:
     try:
-        return Timezone.from_tzid(
-            zone.name,
-            first_date=first,
-            last_date=min(last.date() + timedelta(days=1), HORIZON.date()),
+        timezone = Timezone.from_tzid(
+            name, first_date=date(first_year, 1, 1), last_date=date(last_year, 1, 1)
         )
     except ValueError:
-        return None
+        return b""
+    return timezone.to_ical()
 
 
 def _vevent(event: Any, zone: ZoneInfo, recurrence: Recurrence) -> VEvent:

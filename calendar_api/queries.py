@@ -19,9 +19,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, tuple_, union_all
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from .errors import EventNotFound
@@ -36,17 +49,14 @@ class Filters:
     end: datetime | None = None
     text: str | None = None
 
-    def clauses(self) -> list[Any]:
-        found: list[Any] = []
-        if self.start is not None:
-            start = naive_utc(self.start)
-            found.append(or_(Event.span_end_utc.is_(None), Event.span_end_utc > start))
-        if self.end is not None:
-            found.append(Event.start_utc < naive_utc(self.end))
-        if self.text:
-            pattern = "%" + escape_like(self.text.casefold()) + "%"
-            found.append(Event.search_text.like(pattern, escape="\\"))
-        return found
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A cached statement and the values for its parameters: building a statement of a dozen
+    unions costs SQLAlchemy milliseconds, more than running it, so each shape is built once."""
+
+    statement: Any
+    params: dict[str, Any]
 
 
 def classes_in(mask: int) -> list[int]:
@@ -60,35 +70,66 @@ def owner_events(
     classes: Sequence[int] = (),
     after: tuple[datetime, str] | None = None,
     limit: int | None = None,
-) -> Any:
+) -> Bound:
     """The owner's events matching ``filters`` in (start, id) order, after ``after``.
 
     Without a window start, one range of the (owner, start, id) index; with one, a range per
     span class in ``classes`` (see the module docstring).
     """
-    if filters.start is None or not classes:
-        return _ordered(select(Event).where(_base(owner, filters, after)), limit)
-    start = naive_utc(filters.start)
+    by_class = tuple(classes) if filters.start is not None else ()
+    shape = _Shape(by_class, filters.start is not None, filters.end is not None, bool(filters.text))
+    params: dict[str, Any] = {"owner": owner}
+    if filters.start is not None:
+        start = naive_utc(filters.start)
+        params["start"] = start
+        params.update({f"reach_{c}": _reach(start, c) for c in by_class if c != OPEN_SPAN})
+    if filters.end is not None:
+        params["end"] = naive_utc(filters.end)
+    if filters.text:
+        params["pattern"] = "%" + escape_like(filters.text.casefold()) + "%"
+    if after is not None:
+        params["after_start"], params["after_id"] = after
+    if limit is not None:
+        params["limit"] = limit
+    return Bound(_events(shape, after is not None, limit is not None), params)
+
+
+def zone_spans(owner: str, filters: Filters, classes: Sequence[int]) -> Bound:
+    """Per zone of the owner's matching timed events: first start, last end, and the last
+    start of a never-ending series (which VTIMEZONE data must cover). Read through
+    ``owner_events``, so it is index-bound like the listing it describes."""
+    rows = owner_events(owner, filters, classes)
+    return Bound(_zone_spans(rows.statement), rows.params)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    classes: tuple[int, ...]
+    start: bool
+    end: bool
+    text: bool
+
+
+@lru_cache(maxsize=1024)
+def _events(shape: _Shape, after: bool, limited: bool) -> Any:
+    if not shape.classes:
+        return _ordered(select(Event).where(*_base(shape, after)), limited)
     members = []
-    for span in classes:
-        query = select(Event).where(_base(owner, filters, after), Event.span_class == span)
+    for span in shape.classes:
+        query = select(Event).where(*_base(shape, after), Event.span_class == span)
         if span != OPEN_SPAN:
-            query = query.where(Event.start_utc >= _reach(start, span))
-        members.append(_ordered(query, limit))
+            query = query.where(Event.start_utc >= bindparam(f"reach_{span}", type_=DateTime))
+        members.append(_ordered(query, limited))
     if len(members) == 1:
         return members[0]
     merged = union_all(*(select(member.subquery()) for member in members)).subquery()
     event = aliased(Event, merged)
-    query = select(event).order_by(event.start_utc, event.id)
-    return query if limit is None else query.limit(limit)
+    return _ordered(select(event), limited, event)
 
 
-def zone_spans(owner: str, filters: Filters, classes: Sequence[int]) -> Any:
-    """Per zone of the owner's matching timed events: first start, last end, and the last
-    start of a never-ending series (which VTIMEZONE data must cover). Read through
-    ``owner_events``, so it is index-bound like the listing it describes."""
-    rows = owner_events(owner, filters, classes).subquery()
-    event = aliased(Event, rows)
+@lru_cache(maxsize=1024)
+def _zone_spans(events: Any) -> Any:
+    event = aliased(Event, events.subquery())
     open_start = case((event.span_end_utc.is_(None), event.start_utc))
     return (
         select(
@@ -103,16 +144,26 @@ def zone_spans(owner: str, filters: Filters, classes: Sequence[int]) -> Any:
     )
 
 
-def _base(owner: str, filters: Filters, after: tuple[datetime, str] | None) -> Any:
-    clauses = [Event.owner == owner, *filters.clauses()]
-    if after is not None:
-        clauses.append(tuple_(Event.start_utc, Event.id) > tuple_(*after))
-    return and_(*clauses)
+def _base(shape: _Shape, after: bool) -> list[Any]:
+    clauses = [Event.owner == bindparam("owner", type_=String)]
+    if shape.start:
+        start = bindparam("start", type_=DateTime)
+        clauses.append(or_(Event.span_end_utc.is_(None), Event.span_end_utc > start))
+    if shape.end:
+        clauses.append(Event.start_utc < bindparam("end", type_=DateTime))
+    if shape.text:
+        clauses.append(Event.search_text.like(bindparam("pattern", type_=Text), escape="\\"))
+    if after:
+        position = tuple_(
+            bindparam("after_start", type_=DateTime), bindparam("after_id", type_=String)
+        )
+        clauses.append(tuple_(Event.start_utc, Event.id) > position)
+    return clauses
 
 
-def _ordered(query: Any, limit: int | None) -> Any:
-    query = query.order_by(Event.start_utc, Event.id)
-    return query if limit is None else query.limit(limit)
+def _ordered(query: Any, limited: bool, entity: Any = Event) -> Any:
+    query = query.order_by(entity.start_utc, entity.id)
+    return query.limit(bindparam("limit", type_=Integer)) if limited else query
 
 
 def _reach(start: datetime, span: int) -> datetime:

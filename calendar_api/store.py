@@ -37,6 +37,7 @@ from .models import Event, IdempotencyRecord, OwnerState, Tombstone, now_utc
 from .queries import Filters, classes_in, find_event, owner_events, same_version, zone_spans
 
 _CAS_ATTEMPTS = 3
+_STREAM = {"yield_per": 200}
 _SWEEP_EVERY = 500
 """Keyed creates between two sweeps of expired idempotency keys (an indexed delete)."""
 
@@ -119,14 +120,14 @@ class Store:
         with self._snapshot.begin() as session:
             counters, classes = _counters(session, owner)
             query = owner_events(owner, filters, classes, after, limit)
-            return list(session.scalars(query)), counters.last_seq
+            return list(session.scalars(query.statement, query.params)), counters.last_seq
 
     def scan(self, owner: str, filters: Filters) -> Iterator[Event]:
         """Every matching event in (start, id) order, streamed: for expansion and the feed."""
         with self._read.begin() as session:
             _, classes = _counters(session, owner)
-            query = owner_events(owner, filters, classes).execution_options(yield_per=200)
-            yield from session.scalars(query)
+            query = owner_events(owner, filters, classes)
+            yield from session.scalars(query.statement, query.params, execution_options=_STREAM)
 
     def export(self, owner: str, filters: Filters) -> Iterator[Feed | Event]:
         """A ``Feed`` (the owner's change number and zones in use), then every matching event
@@ -134,10 +135,11 @@ class Store:
         before its events and match them, however many there are."""
         with self._snapshot.begin() as session:
             counters, classes = _counters(session, owner)
-            zones = session.execute(zone_spans(owner, filters, classes)).all()
-            yield Feed(counters.last_seq, [ZoneSpan(*row) for row in zones])
-            query = owner_events(owner, filters, classes).execution_options(yield_per=200)
-            yield from session.scalars(query)
+            zones = zone_spans(owner, filters, classes)
+            rows = session.execute(zones.statement, zones.params)
+            yield Feed(counters.last_seq, [ZoneSpan(*row) for row in rows])
+            query = owner_events(owner, filters, classes)
+            yield from session.scalars(query.statement, query.params, execution_options=_STREAM)
 
     def plan(self, owner: str, filters: Filters, limit: int) -> list[str]:
         """The database's plan for one listing page (EXPLAIN): for benchmarks and tests that
@@ -145,7 +147,8 @@ class Store:
         with self._read.begin() as session:
             _, classes = _counters(session, owner)
             query = owner_events(owner, filters, classes, None, limit)
-            sql = str(query.compile(self.engine, compile_kwargs={"literal_binds": True}))
+            statement = query.statement.params(query.params)
+            sql = str(statement.compile(self.engine, compile_kwargs={"literal_binds": True}))
             explain = "EXPLAIN " if self.is_postgresql else "EXPLAIN QUERY PLAN "
             return [str(row[-1]) for row in session.execute(text(explain + sql))]
 
