@@ -40,7 +40,7 @@ openapi: install
 bench: install
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/geocode.py
-	$(BIN)/python bench/calendar.py
+	$(BIN)/python bench/calendar_scale.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -105,6 +105,10 @@ class AuthSettings:
     )
     """Claims scopes are read from: ``scope`` (string), ``scp`` and ``permissions`` (lists)."""
     max_token_bytes: int = setting("AUTH_MAX_TOKEN_BYTES", integer, 8192, check=at_least(256))
+    token_cache_size: int = setting(
+        "AUTH_TOKEN_CACHE_SIZE", integer, 10_000, check=between(0, 1_000_000)
+    )
+    """Verified tokens remembered per process (0: verify every time); see ``token_cache``."""
     max_token_age: float | None = setting("AUTH_MAX_TOKEN_AGE", number, None, check=_seconds)
     """When set, tokens whose ``iat`` is older than this many seconds are refused."""
     required_claims: tuple[str, ...] = setting("AUTH_REQUIRED_CLAIMS", words, ())

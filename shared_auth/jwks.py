@@ -3,7 +3,9 @@
 PyJWT parses each JWK, but the cache policy is ours (``PyJWKClient`` before 2.13 refetched on
 every unknown ``kid`` and dropped its keys when a fetch failed):
 
-* a key set is trusted for ``jwks_cache_lifetime`` seconds, then refreshed;
+* a key set is trusted for ``jwks_cache_lifetime`` seconds; from 80% of it on, it is
+  refreshed on a background thread while requests keep using it, so no request ever waits on
+  a scheduled fetch (only one whose ``kid`` is unknown waits, for the fetch it needs);
 * an unknown ``kid`` triggers a refetch, at most once per ``jwks_refetch_cooldown``, so a
   flood of made-up ``kid`` values costs the issuer one request per cooldown;
 * threads that need a refresh at the same time share one fetch (a lock plus a generation
@@ -37,6 +39,8 @@ from .signals import jwks_fetched
 log = logging.getLogger("shared_auth.jwks")
 
 MAX_DOCUMENT_BYTES = 512 * 1024
+REFRESH_AHEAD = 0.8
+"""Share of ``jwks_cache_lifetime`` after which the set is refreshed in the background."""
 MIN_RSA_BITS = 2048
 _KTY_FOR_ALG = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
 _CURVE_FOR_ALG = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521", "EdDSA": "Ed25519"}
@@ -87,6 +91,8 @@ class JWKSCache:
         self._last_attempt: float | None = None
         self._last_error: str | None = None
         self._generation = 0
+        self._background: threading.Thread | None = None
+        self._background_lock = threading.Lock()
 
     @property
     def has_keys(self) -> bool:
@@ -98,11 +104,11 @@ class JWKSCache:
         """The key for a token header's ``kid`` and ``alg``, refreshing the set when needed."""
         generation = self._generation  # read first: a fetch finishing after the lookup counts
         key = self._lookup(kid)
-        if key is None or self._age(self._clock()) >= self._settings.jwks_cache_lifetime:
-            # A caller that holds a usable, merely old key does not queue behind another
-            # thread's fetch: a slow issuer then delays one request, not all of them.
-            self._refresh(generation, wait=key is None)
+        if key is None or self._age(self._clock()) >= self._settings.jwks_max_stale:
+            self._refresh(generation)  # nothing usable meanwhile: this caller waits
             key = self._lookup(kid)
+        else:
+            self._refresh_ahead()
         if key is None:
             if not self._keys or self._last_error:
                 raise self._unavailable()
@@ -117,10 +123,44 @@ class JWKSCache:
             )
         return key
 
+    def trusts(self, key: SigningKey) -> bool:
+        """Whether ``key`` is still in the current set and the set fresh enough to use: what a
+        remembered verification (``TokenCache``) rests on."""
+        if self._age(self._clock()) >= self._settings.jwks_max_stale:
+            return False
+        if self._lookup(key.kid) is not key:
+            return False
+        self._refresh_ahead()
+        return True
+
     def refresh(self) -> bool:
         """Fetch now if the cooldown allows (start-up warm-up, readiness); True if keys exist."""
         self._refresh(self._generation)
         return self.has_keys
+
+    def _refresh_ahead(self) -> None:
+        """Refresh a set due for it (``REFRESH_AHEAD`` of its lifetime) on a background thread:
+        requests keep using the cached set meanwhile, so none waits on a scheduled fetch, and
+        a slow or frozen issuer costs nobody their request."""
+        now = self._clock()
+        if self._age(now) < self._settings.jwks_cache_lifetime * REFRESH_AHEAD:
+            return
+        last = self._last_attempt
+        if last is not None and now - last < self._settings.jwks_refetch_cooldown:
+            return  # checked before starting a thread, which would find the same
+        with self._background_lock:
+            if self._background is not None and self._background.is_alive():
+                return
+            self._background = threading.Thread(
+                target=self._refresh, args=(self._generation,), name="jwks-refresh", daemon=True
+            )
+            self._background.start()
+
+    def wait_for_refresh(self, timeout: float | None = None) -> None:
+        """Wait for a background refresh to finish (tests, orderly shutdown)."""
+        background = self._background
+        if background is not None:
+            background.join(timeout)
 
     def _lookup(self, kid: str | None) -> SigningKey | None:
         keys = self._keys
@@ -131,10 +171,8 @@ class JWKSCache:
     def _age(self, now: float) -> float:
         return float("inf") if self._fetched_at is None else now - self._fetched_at
 
-    def _refresh(self, seen_generation: int, *, wait: bool = True) -> None:
-        if not self._lock.acquire(blocking=wait):
-            return  # another thread is fetching; the caller has a key to use meanwhile
-        try:
+    def _refresh(self, seen_generation: int) -> None:
+        with self._lock:
             if self._generation != seen_generation:
                 return  # another thread fetched while we waited: use its result
             now = self._clock()
@@ -160,8 +198,6 @@ class JWKSCache:
                 keys=len(self._keys),
                 seconds=time.perf_counter() - started,
             )
-        finally:
-            self._lock.release()
 
     def _unavailable(self) -> KeysUnavailable:
         waited = 0.0 if self._last_attempt is None else self._clock() - self._last_attempt

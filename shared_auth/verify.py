@@ -18,6 +18,7 @@ from .config import AuthSettings
 from .errors import InvalidToken
 from .jwks import JWKSCache
 from .principal import Principal
+from .token_cache import TokenCache
 
 _JWT_TYPES = frozenset({"jwt", "application/jwt"})
 _AT_JWT_TYPES = frozenset({"at+jwt", "application/at+jwt"})
@@ -71,15 +72,34 @@ class TokenVerifier:
         self._accepted_types = (
             _AT_JWT_TYPES if settings.require_at_jwt else (_AT_JWT_TYPES | _JWT_TYPES)
         )
+        size = settings.token_cache_size
+        self.cache = TokenCache(size, self.keys.trusts) if size else None
 
     def verify(self, token: str) -> Principal:
         """Return the caller a token stands for, or raise ``AuthError`` saying why not."""
+        cache = self.cache
+        if cache is not None:
+            remembered = cache.get(token, self._clock())
+            if remembered is not None:
+                return remembered
         header, claims, signing_input, signature = self._parse(token)
         key = self.keys.get(header.get("kid"), header["alg"])
         if not key.verify(signing_input, signature):
             raise InvalidToken("The token signature is not valid", "bad_signature")
         self._check_claims(claims)
-        return Principal.from_claims(claims, self.settings.scope_claims)
+        principal = Principal.from_claims(claims, self.settings.scope_claims)
+        if cache is not None:
+            cache.put(token, principal, key, self._valid_until(claims))
+        return principal
+
+    def _valid_until(self, claims: Mapping[str, Any]) -> float:
+        """When a token that passed now could first fail on time alone: ``exp`` itself (past
+        it the full checks, leeway included, decide), or the end of ``max_token_age``."""
+        until = float(claims["exp"])
+        if self.settings.max_token_age is not None:
+            age_limit = claims["iat"] + self.settings.max_token_age + self.settings.leeway
+            until = min(until, float(age_limit))
+        return until
 
     def _parse(self, token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
         """Step 1: size, shape, base64url, JSON, and a header we are willing to act on."""

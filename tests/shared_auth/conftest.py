@@ -3,10 +3,14 @@
 Keys come from the real JWKS server (``jwks_server``); the key cache runs on a ``FakeClock``
 (a time source ``JWKSCache`` takes as an input), so lifetime, cooldown and staleness can be
 crossed without sleeping.
+
+Every test here runs twice: with the verified-token cache at its default size and with it off
+(``AUTH_TOKEN_CACHE_SIZE=0``), so remembering a verification can never change an outcome.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +18,19 @@ import pytest
 from shared_auth_helpers import AUD, FakeClock
 
 from shared_auth import AuthSettings, JWKSCache, TokenVerifier
+
+
+@pytest.fixture(autouse=True, params=["token-cache-on", "token-cache-off"])
+def token_cache(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Whether the verified-token cache is on: off makes 0 the default of every AuthSettings,
+    however a test builds them (in code, from the environment, through an app)."""
+    if request.param == "token-cache-off":
+        names = [p for p in inspect.signature(AuthSettings).parameters]
+        defaults = list(AuthSettings.__init__.__defaults__ or ())
+        first_default = len(names) - len(defaults)
+        defaults[names.index("token_cache_size") - first_default] = 0
+        monkeypatch.setattr(AuthSettings.__init__, "__defaults__", tuple(defaults))
+    return request.param == "token-cache-on"
 
 
 @pytest.fixture

@@ -66,6 +66,7 @@ ENV = {
     "AUTH_DPOP_NONCE": "on",
     "AUTH_DPOP_ALGORITHMS": "ES256 EdDSA",
     "AUTH_DPOP_MAX_AGE": "120",
+    "AUTH_TOKEN_CACHE_SIZE": "500",
 }
 EXPECTED = {
     "issuer": "https://tenant.auth0.com/",
@@ -88,6 +89,7 @@ EXPECTED = {
     "dpop_nonce": True,
     "dpop_algorithms": ("ES256", "EdDSA"),
     "dpop_max_age": 120.0,
+    "token_cache_size": 500,
 }
 
 

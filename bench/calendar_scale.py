@@ -1,6 +1,9 @@
 """Calendar listings at 1k, 10k and 100k events: cost per window position, against 1k.
 
-Run: ``.venv/bin/python bench/calendar.py`` (about 3 minutes; ``--sizes 1000,10000`` and
+(Not ``calendar.py``: a script's folder comes first on ``sys.path``, and a ``calendar.py``
+there would stand in for the standard library's module in every script in ``bench/``.)
+
+Run: ``.venv/bin/python bench/calendar_scale.py`` (about 3 minutes; ``--sizes 1000,10000`` and
 ``--databases sqlite`` make it shorter). PostgreSQL is the server at 127.0.0.1:5432 (each
 run in a private schema, dropped after); without it that half is skipped with the reason.
 
@@ -32,16 +35,11 @@ the report.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)  # this file is calendar.py: let ``import calendar`` find the standard library
-
 import argparse
 import random
 import secrets
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -51,6 +49,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
