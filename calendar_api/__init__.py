@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from service_kit import DocsSignIn, ServiceKit, merged_env
+from service_kit import DocsSignIn, ServiceKit, admit, merged_env
 
 from .auth import auth
 from .config import CalendarSettings, auth_settings, service_settings
@@ -61,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         grants=("authorization_code", "implicit"),
         resource=service.public_url,
         redis_url=service.redis_url,
+        admit=admit,
     )
     init_database_errors(app)
     app.extensions["calendar"] = Calendar(store, settings)

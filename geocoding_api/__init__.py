@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from service_kit import DocsSignIn, ServiceKit, merged_env
+from service_kit import DocsSignIn, ServiceKit, admit, by_client, merged_env
 
 from .auth import SCOPES, auth
 from .config import (
@@ -71,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         checks={"signing_keys": auth.signing_keys_check, "places": geocoder.check},
         sign_in=DocsSignIn(authn.issuer, "api-docs", tuple(SCOPES)),
         doc_choices={COUNTRY_CODES: sorted(geocoder.index.places.countries)},
+        rate_limit_by=by_client,
     )
     auth.init_app(
         app,
@@ -79,6 +80,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         grants=("client_credentials", "authorization_code"),
         resource=service.public_url,
         redis_url=service.redis_url,
+        admit=admit,
     )
     kit.register(app, blp)
     return app

@@ -2,9 +2,9 @@
 
 ``ServiceKit(title, version).init_app(app, ServiceSettings.from_env(env, "PREFIX"))`` gives a
 Flask app the service-wide error body, the strict request parser (through ``Blueprint``),
-security headers, CORS, request ids and JSON logs, Prometheus metrics, ``/healthz`` and
-``/readyz``, and offline Swagger UI at ``/docs``. See ``examples/notes_api`` for a whole
-service in about a hundred lines.
+security headers, CORS, request ids and JSON logs, Prometheus metrics, per-caller rate
+limits, ``/healthz`` and ``/readyz``, and offline Swagger UI at ``/docs``. See
+``examples/notes_api`` for a whole service in about a hundred lines.
 """
 
 from .docs import DocsSignIn
@@ -20,6 +20,7 @@ from .errors import (
     error_response,
 )
 from .kit import ServiceKit
+from .limits import admit, by_client, by_subject
 from .logs import configure_json_logging
 from .parsing import Blueprint, request_json
 from .settings import ApiSettings, ConfigError, ServiceSettings, merged_env
@@ -38,6 +39,9 @@ __all__ = [
     "ServiceSettings",
     "ServiceUnavailable",
     "Unprocessable",
+    "admit",
+    "by_client",
+    "by_subject",
     "configure_json_logging",
     "error_body",
     "error_response",

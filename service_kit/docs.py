@@ -33,7 +33,7 @@ class DocsSignIn:
     """How Swagger UI's "Authorize" signs in: a public client of the issuer, with PKCE.
 
     The audience travels in the OpenAPI flow's ``authorizationUrl``
-    (``shared_auth.flask.oauth2_flows``); ``scopes`` are ticked in advance.
+    (``shared_auth.flask_openapi.oauth2_flows``); ``scopes`` are ticked in advance.
     """
 
     issuer: str

@@ -3,10 +3,10 @@
 ``kit = ServiceKit("Calendar API", "v1")`` at module level, then in the app factory
 ``kit.init_app(app, settings, checks=...)`` installs, in this order: the size cap, JSON error
 bodies, the OpenAPI document and ``/docs``, CORS, security headers, request ids and the JSON
-access log, metrics, and ``/healthz`` + ``/readyz``. ``kit.register(app, blp)`` adds a
-service's flask-smorest blueprints, so each lands in the OpenAPI document. Each behaviour is
-written once in its own module here and tested once for every service
-(``tests/service_kit``).
+access log, metrics, per-caller rate limits, and ``/healthz`` + ``/readyz``.
+``kit.register(app, blp)`` adds a service's flask-smorest blueprints, so each lands in the
+OpenAPI document. Each behaviour is written once in its own module here and tested once for
+every service (``tests/service_kit``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from .cors import init_cors
 from .docs import DocsSignIn, init_docs, openapi_config
 from .errors import ErrorFields, HtmlPage, init_errors
 from .headers import init_security_headers
+from .limits import CallerKey, RateLimits, by_subject
 from .logs import init_request_logging
 from .metrics import init_metrics
 from .parsing import refuse_oversized_streams
@@ -55,6 +56,7 @@ class ServiceKit:
         html_page: HtmlPage | None = None,
         error_fields: ErrorFields | None = None,
         doc_choices: Mapping[str, Sequence[str]] | None = None,
+        rate_limit_by: CallerKey = by_subject,
     ) -> None:
         """Install every shared behaviour on ``app``.
 
@@ -62,6 +64,9 @@ class ServiceKit:
         ``settings.cors_origins`` to every path unless ``cors_paths`` maps path patterns to
         origins itself. ``doc_choices`` documents, as an OpenAPI ``enum``, the fields marked
         ``metadata={"choices": key}`` whose allowed values only the app knows (its data).
+        With ``{PREFIX}_RATE_LIMIT`` set, each caller (``rate_limit_by(principal)``, the
+        token's subject by default) gets that budget; ``BearerAuth(admit=service_kit.admit)``
+        counts it.
         """
         app.extensions[EXTENSION] = settings
         app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
@@ -84,6 +89,15 @@ class ServiceKit:
         init_request_logging(app, settings.prefix.lower())
         if settings.metrics:
             init_metrics(app, settings.prefix.lower())
+        rate_limit = getattr(settings, "rate_limit", None)
+        if rate_limit:
+            RateLimits(
+                app,
+                rate_limit,
+                storage_url=settings.redis_url,
+                prefix=settings.prefix.lower(),
+                caller=rate_limit_by,
+            )
         app.extensions[health.CHECKS] = dict(checks or {})
         self._register(app, api, health.blp)
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from limits import parse_many
+
 from shared_auth.env import (
     ConfigError,
     at_least,
@@ -78,6 +80,15 @@ def _origins(raw: str) -> tuple[str, ...]:
     return tuple(part.rstrip("/") for part in words(raw))
 
 
+def limit_problem(value: str) -> str | None:
+    """None when ``value`` is Flask-Limiter notation (``600/minute``, ``10/second;1000/hour``)."""
+    try:
+        parse_many(value)
+    except ValueError:
+        return "be a rate limit like 600/minute or 10/second;1000/hour"
+    return None
+
+
 def _redis_url(value: str) -> str | None:
     scheme = urlsplit(value).scheme
     return None if scheme in ("redis", "rediss", "unix") else "be a redis:// or rediss:// URL"
@@ -130,3 +141,5 @@ class ApiSettings(ServiceSettings):
     taken from a request's ``Host`` header, which the client controls."""
     instance_path: str | None = setting("{prefix}_INSTANCE_PATH", _absolute, None)
     """The folder for the API's own files (SQLite databases); Flask's default when unset."""
+    rate_limit: str | None = setting("{prefix}_RATE_LIMIT", text, None, check=limit_problem)
+    """Requests each caller may make (Flask-Limiter notation, ``600/minute``); unset: any."""

@@ -14,20 +14,19 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, jsonify, request
-from marshmallow import Schema, fields
 
 from .authenticate import Authenticator, HttpRequest
 from .config import AuthSettings, ConfigError
 from .dpop import DPoPVerifier
 from .errors import BEARER, DPOP, AuthError, Challenge, token_fingerprint
 from .extract import FORM_CONTENT_TYPE
+from .flask_openapi import document_auth, oauth2_flows, smorest_api, with_security
 from .principal import Principal, require_scopes
 from .replay import ReplayStore
 from .replay import replay_store as make_replay_store
@@ -36,42 +35,11 @@ from .signals import token_accepted, token_rejected
 from .verify import TokenVerifier
 
 log = logging.getLogger("shared_auth")
+Admit = Callable[[Principal | None], None]
 View = TypeVar("View", bound=Callable[..., Any])
 
 EXTENSION = "shared_auth"
 REPLAY_FILE = "dpop-replay.sqlite3"
-OAUTH2_SCHEME = "oauth2"
-BEARER_SCHEME = "bearerAuth"
-
-
-class AuthErrorSchema(Schema):
-    """The JSON body of every 400/401/403/503 that authentication produces.
-
-    It is the service-wide error shape plus the RFC 6750 fields, so one schema also describes
-    the API's own 400s (which add ``errors``) documented under the same status.
-    """
-
-    code = fields.Integer(required=True, metadata={"example": 401})
-    status = fields.String(required=True, metadata={"example": "Unauthorized"})
-    message = fields.String(required=True)
-    error = fields.String(
-        metadata={"description": "RFC 6750 error code; absent when no token was sent"}
-    )
-    error_description = fields.String()
-    scope = fields.String(metadata={"description": "Scopes the request needs (403 only)"})
-    errors = fields.Dict(metadata={"description": "Per-location messages (request validation)"})
-
-
-_AUTH_RESPONSES = {
-    "400": ("AuthInvalidRequest", "The request carries its token wrongly (invalid_request)"),
-    "401": (
-        "AuthInvalidToken",
-        "No token (or another scheme than Bearer), or the token is invalid or expired "
-        "(invalid_token)",
-    ),
-    "403": ("AuthInsufficientScope", "The token lacks a scope this operation needs"),
-    "503": ("AuthUnavailable", "The issuer's signing keys are unavailable; retry later"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +53,7 @@ class AuthState:
     """``scheme://host[:port]`` of the configured resource URL: DPoP's ``htu`` is built on it."""
     metadata: dict[str, Any] | None = None
     """The RFC 9728 document, when the API has a resource identifier."""
+    admit: Admit | None = None
 
     @property
     def verifier(self) -> TokenVerifier:
@@ -105,6 +74,7 @@ class BearerAuth:
         resource: str | None = None,
         replay_store: ReplayStore | None = None,
         redis_url: str | None = None,
+        admit: Admit | None = None,
     ) -> None:
         """Install authentication.
 
@@ -113,7 +83,9 @@ class BearerAuth:
         its public base URL (RFC 8707): with it, the API serves RFC 9728 metadata, names it in
         every challenge, and accepts DPoP (whose ``htu`` is checked against it); the proofs'
         ``jti`` go to ``replay_store``, by default Redis at ``redis_url`` or a SQLite file in
-        the instance folder, shared by every worker.
+        the instance folder, shared by every worker. ``admit(principal)`` runs once the
+        request's caller is known (None when its token was refused), before any scope check
+        or view: rate limits count there, and may refuse.
         """
         verifier = verifier or TokenVerifier(settings)
         dpop = None
@@ -140,21 +112,26 @@ class BearerAuth:
         )
         document = None
         if resource is not None:
-            docs = f"{origin(resource)}/docs" if _smorest_api(app) is not None else None
+            docs = f"{origin(resource)}/docs" if smorest_api(app) is not None else None
             document = metadata(
                 settings, resource, scopes or {}, documentation=docs, dpop=dpop is not None
             )
             for path in {metadata_path(resource), metadata_path(resource).rstrip("/")}:
                 app.add_url_rule(path, f"protected_resource{len(path)}", _resource_metadata)
         app.extensions[EXTENSION] = AuthState(
-            settings, authenticator, challenge, origin(resource) if resource else None, document
+            settings,
+            authenticator,
+            challenge,
+            origin(resource) if resource else None,
+            document,
+            admit,
         )
         app.register_error_handler(AuthError, _reject)
         app.after_request(_dpop_nonce)
-        api = _smorest_api(app)
+        api = smorest_api(app)
         if api is not None:
             flows = oauth2_flows(settings.issuer, scopes or {}, grants, settings.audiences[0])
-            _document(api, settings, flows)
+            document_auth(api, settings, flows)
 
     @staticmethod
     def state(app: Flask | None = None) -> AuthState:
@@ -178,7 +155,14 @@ class BearerAuth:
             form=form,
         )
         g.token_fingerprint = token_fingerprint(_token_in(described))
-        _credentials, principal = state.authenticator.authenticate(described, scopes)
+        try:
+            _credentials, principal = state.authenticator.authenticate(described, scopes)
+        except AuthError:
+            if state.admit is not None:
+                state.admit(None)
+            raise
+        if state.admit is not None:
+            state.admit(principal)
         g.principal = principal
         token_accepted.send(current_app._get_current_object(), principal=principal)  # type: ignore[attr-defined]
         return principal
@@ -194,7 +178,7 @@ class BearerAuth:
                 require_scopes(principal, scopes, alternatives)
                 return view(*args, **kwargs)
 
-            wrapper._apidoc = _with_security(  # type: ignore[attr-defined]
+            wrapper._apidoc = with_security(  # type: ignore[attr-defined]
                 getattr(view, "_apidoc", {}), scopes, alternatives
             )
             return wrapper  # type: ignore[return-value]
@@ -271,72 +255,6 @@ def current_principal() -> Principal:
     return principal
 
 
-def oauth2_flows(
-    issuer: str, scopes: Mapping[str, str], grants: Iterable[str], audience: str | None = None
-) -> dict[str, dict[str, Any]]:
-    """OpenAPI OAuth2 flows at an Auth0-style issuer (``/authorize``, ``/oauth/token``).
-
-    ``audience`` goes into the authorization URL, as Auth0 needs it to issue a JWT for this
-    API: every OpenAPI tool then asks for the right token, and Swagger UI keeps the token
-    request itself free of query parameters (its ``additionalQueryStringParams`` would
-    land on the token URL too, which the issuer refuses).
-    """
-    base = issuer.rstrip("/")
-    authorize = f"{base}/authorize"
-    if audience:
-        authorize += "?" + urlencode({"audience": audience})
-    token = f"{base}/oauth/token"
-    shapes = {
-        "authorization_code": (
-            "authorizationCode",
-            {"authorizationUrl": authorize, "tokenUrl": token},
-        ),
-        "implicit": ("implicit", {"authorizationUrl": authorize}),
-        "client_credentials": ("clientCredentials", {"tokenUrl": token}),
-    }
-    return {shapes[g][0]: {**shapes[g][1], "scopes": dict(scopes)} for g in grants}
-
-
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def _smorest_api(app: Flask) -> Any | None:
-    apis = app.extensions.get("flask-smorest", {}).get("apis", {})
-    return apis[""]["ext_obj"] if "" in apis else None
-
-
-def _document(api: Any, settings: AuthSettings, flows: dict[str, Any]) -> None:
-    components = api.spec.components
-    components.security_scheme(
-        BEARER_SCHEME,
-        {
-            "type": "http",
-            "scheme": "bearer",
-            "bearerFormat": "JWT",
-            "description": f"An access token from {settings.issuer} for audience "
-            f"{', '.join(settings.audiences)}",
-        },
-    )
-    if flows:
-        components.security_scheme(OAUTH2_SCHEME, {"type": "oauth2", "flows": flows})
-    components.schema("AuthError", schema=AuthErrorSchema)
-    for name, description in _AUTH_RESPONSES.values():
-        components.response(
-            name,
-            {"description": description, "content": {"application/json": {"schema": "AuthError"}}},
-        )
-
-
-def _with_security(apidoc: dict, scopes: tuple[str, ...], any_of: tuple[str, ...]) -> dict:
-    apidoc = deepcopy(apidoc)
-    requirements = [{OAUTH2_SCHEME: [*scopes, s]} for s in any_of] or [{OAUTH2_SCHEME: [*scopes]}]
-    manual = apidoc.setdefault("manual_doc", {})
-    manual["security"] = [*requirements, {BEARER_SCHEME: []}]
-    # A status the view documents itself (say its own 400) keeps the view's description.
-    own = {str(code) for code in apidoc.get("response", {}).get("responses", {})}
-    manual.setdefault("responses", {}).update(
-        {code: name for code, (name, _) in _AUTH_RESPONSES.items() if code not in own}
-    )
-    return apidoc

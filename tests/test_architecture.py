@@ -26,7 +26,8 @@ ALLOWED = {
     "shared_auth.flask": CORE | {"flask", "marshmallow", "shared_auth"},
     "service_kit": CORE
     | {"flask", "flask_smorest", "flask_cors", "marshmallow", "webargs", "werkzeug"}
-    | {"prometheus_client", "pythonjsonlogger", "swagger_ui_bundle", "shared_auth"},
+    | {"prometheus_client", "pythonjsonlogger", "swagger_ui_bundle", "shared_auth"}
+    | {"flask_limiter", "limits"},
 }
 OURS = set(PACKAGES)
 
@@ -48,7 +49,7 @@ def imported(path: Path) -> set[str]:
 
 def layer(path: Path) -> str:
     relative = path.relative_to(ROOT)
-    if relative.parts[0] == "shared_auth" and relative.name == "flask.py":
+    if relative.parts[0] == "shared_auth" and relative.name in ("flask.py", "flask_openapi.py"):
         return "shared_auth.flask"
     return relative.parts[0]
 

@@ -22,7 +22,7 @@ from flask import Flask, current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service_kit import ApiSettings, Blueprint, DocsSignIn, NotFound, ServiceKit, merged_env
+from service_kit import ApiSettings, Blueprint, DocsSignIn, NotFound, ServiceKit, admit, merged_env
 from shared_auth import AuthSettings
 from shared_auth.flask import BearerAuth, current_principal
 
@@ -115,7 +115,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     sign_in = DocsSignIn(settings.issuer, "api-docs", tuple(SCOPES))
     kit.init_app(app, service, checks={"signing_keys": auth.signing_keys_check}, sign_in=sign_in)
     auth.init_app(
-        app, settings, scopes=SCOPES, grants=("authorization_code",), resource=service.public_url
+        app,
+        settings,
+        scopes=SCOPES,
+        grants=("authorization_code",),
+        resource=service.public_url,
+        admit=admit,
     )
     app.extensions["notes"] = NoteStore()
     kit.register(app, blp)

@@ -10,6 +10,7 @@ from calendar_helpers import EVENTS, CalendarClient
 
 from calendar_api import create_app
 from calendar_api.config import CalendarSettings, service_settings
+from calendar_api.queries import Filters
 from shared_auth import ConfigError
 
 DEMO_ORIGIN = "http://127.0.0.1:8000"
@@ -183,3 +184,25 @@ def test_auth_defaults_for_the_calendar(make_app: Any, tmp_path: Any) -> None:
         "http://127.0.0.1:8001/calendar/v1/",
     )
     assert settings.realm == "calendar"
+
+
+def test_the_rate_limit_counts_users_and_refuses_before_any_write(
+    make_app: Any, tokens: Any, tmp_path: Any
+) -> None:
+    """CALENDAR_RATE_LIMIT is per user (the token's sub), whichever client the user holds; a
+    create over the limit writes nothing."""
+    app = make_app(
+        DATABASE_URL=f"sqlite:///{tmp_path}/limited.sqlite3", CALENDAR_RATE_LIMIT="2/minute"
+    )
+    client = app.test_client()
+
+    def create(token: str) -> int:
+        body = {"title": "x", "start": "2026-01-01", "end": "2026-01-02"}
+        headers = {"Authorization": f"Bearer {token}"}
+        return client.post("/calendar/v1/events", json=body, headers=headers).status_code
+
+    spa, cli = tokens.mint(azp="demo-spa"), tokens.mint(azp="cli")
+    assert [create(spa), create(cli), create(spa)] == [201, 201, 429]
+    assert create(tokens.mint(sub="usr_456")) == 201
+    events, _ = app.extensions["calendar"].store.page("usr_123", Filters(), None, 10)
+    assert len(events) == 2

@@ -642,3 +642,27 @@ def test_json_field_order_is_stable(client: FlaskClient, auth_header: dict[str, 
         "explanation",
         "attribution",
     ]
+
+
+def test_the_rate_limit_counts_clients_not_tokens(make_app: Any, tokens: Any) -> None:
+    """GEOCODING_RATE_LIMIT is per client: new tokens of one client share its budget (a
+    client cannot reset it by fetching another token), another client has its own."""
+    client = make_app(GEOCODING_RATE_LIMIT="2/minute").test_client()
+
+    def reverse(token: str) -> int:
+        headers = {"Authorization": f"Bearer {token}"}
+        return client.get("/geocoding/v1/reverse?lat=1&lon=2", headers=headers).status_code
+
+    first, second = tokens.client_credentials(), tokens.client_credentials(jti="another")
+    assert [reverse(first), reverse(second), reverse(tokens.client_credentials())] == [
+        200,
+        200,
+        429,
+    ]
+    assert reverse(tokens.client_credentials("other-client")) == 200
+    batch = client.post(
+        "/geocoding/v1/reverse/batch",
+        json={"points": [{"lat": 1, "lon": 2}]},
+        headers={"Authorization": f"Bearer {first}"},
+    )
+    assert batch.status_code == 429  # one budget across every route
