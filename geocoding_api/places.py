@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -69,6 +70,8 @@ class PlaceTable:
     admin1: np.ndarray
     admin2: np.ndarray
     country_code: np.ndarray
+    country: np.ndarray
+    """The country's name per place (looked up once, at load)."""
     countries: dict[str, str]
     source: str
 
@@ -76,36 +79,31 @@ class PlaceTable:
         return int(self.lat.shape[0])
 
     def place(self, i: int) -> Place:
-        code = str(self.country_code[i])
-        return Place(
-            self.name[i],
-            self.admin1[i],
-            self.admin2[i],
-            code,
-            self.countries.get(code),
-            float(self.lat[i]),
-            float(self.lon[i]),
-            int(self.population[i]),
+        """One place (``item`` gives Python values without a numpy scalar in between)."""
+        return tuple.__new__(
+            Place,
+            (
+                self.name.item(i),
+                self.admin1.item(i),
+                self.admin2.item(i),
+                self.country_code.item(i),
+                self.country.item(i),
+                self.lat.item(i),
+                self.lon.item(i),
+                self.population.item(i),
+            ),
         )
 
-    def places(self, ids: Sequence[int] | np.ndarray) -> list[Place]:
-        """The places at ``ids``, in order; one fancy-index per column, not per place."""
+    def columns(self, ids: Sequence[int] | np.ndarray) -> tuple[list[Any], ...]:
+        """The places at ``ids`` as one list per ``Place`` field, in ``Place`` order: one
+        fancy-index per column, for a whole batch."""
         ids = np.asarray(ids, dtype=np.int64)
-        countries = self.countries
-        codes = self.country_code[ids].tolist()
-        return [
-            Place(name, admin1, admin2, code, countries.get(code), lat, lon, population)
-            for name, admin1, admin2, code, lat, lon, population in zip(
-                self.name[ids].tolist(),
-                self.admin1[ids].tolist(),
-                self.admin2[ids].tolist(),
-                codes,
-                self.lat[ids].tolist(),
-                self.lon[ids].tolist(),
-                self.population[ids].tolist(),
-                strict=True,
-            )
-        ]
+        return tuple(getattr(self, name)[ids].tolist() for name in Place._fields)
+
+    def places(self, ids: Sequence[int] | np.ndarray) -> list[Place]:
+        """The places at ``ids``, in order; each row becomes a ``Place`` without a
+        Python-level constructor call (a batch builds thousands)."""
+        return list(map(tuple.__new__, repeat(Place), zip(*self.columns(ids), strict=True)))
 
 
 class Columns:
@@ -181,6 +179,7 @@ def make_table(
         "admin1": _object_array(admin1),
         "admin2": _object_array(admin2),
         "country_code": np.array(codes, dtype="<U2"),
+        "country": _object_array([countries.get(code) for code in codes]),
     }
     for array in arrays.values():
         array.flags.writeable = False

@@ -74,11 +74,11 @@ class Geocoder:
 
     def reverse(self, lat: float, lon: float, max_distance_km: float) -> dict[str, Any]:
         """The answer for one validated point."""
-        hit = self.index.nearest(lat, lon)
-        place = self.index.place(hit.index) if hit.distance_km <= max_distance_km else None
+        nearest, distance_km = self.index.nearest_place(lat, lon)
+        place = nearest if distance_km <= max_distance_km else None
         return {
             "query": {"lat": lat, "lon": lon, "max_distance_km": max_distance_km},
-            **self._answer(place, hit.distance_km, self.time_zones.at(lat, lon), max_distance_km),
+            **self._answer(place, distance_km, self.time_zones.at(lat, lon), max_distance_km),
             "attribution": ATTRIBUTION,
         }
 
@@ -87,7 +87,8 @@ class Geocoder:
     ) -> list[dict[str, Any]]:
         """Answers in input order; an item given as a string is that item's error.
 
-        All valid points go through one KD-tree query and one time-zone batch call.
+        Vectorised end to end: one KD-tree query and one time-zone call for all valid points,
+        places built only for the answers that name one, then one loop writing the answers.
         """
         valid = [i for i, point in enumerate(points) if not isinstance(point, str)]
         coords = np.array([points[i] for i in valid], dtype=np.float64).reshape(-1, 2)
@@ -95,18 +96,22 @@ class Geocoder:
         ids, km = self.index.nearest_many(lat, lon)
         within = km <= max_distance_km
         near = iter(self.index.places_at(ids[within]))
-        places = [next(near) if inside else None for inside in within.tolist()]
         zones = self.time_zones.many(lat, lon)
-        results: list[dict[str, Any]] = [
-            {"index": i, "error": point} if isinstance(point, str) else {}
-            for i, point in enumerate(points)
-        ]
-        rows = zip(valid, lat.tolist(), lon.tolist(), places, km.tolist(), zones, strict=True)
-        for i, a, b, place, distance_km, zone in rows:
+        results: list[dict[str, Any]] = [{} for _ in points]
+        for i in set(range(len(points))).difference(valid):
+            results[i] = {"index": i, "error": points[i]}
+        rows = zip(
+            valid, lat.tolist(), lon.tolist(), within.tolist(), km.tolist(), zones, strict=True
+        )
+        for i, a, b, inside, distance_km, zone in rows:
+            place = next(near) if inside else None
             results[i] = {
                 "index": i,
                 "query": {"lat": a, "lon": b},
-                **self._answer(place, distance_km, zone, max_distance_km),
+                "place": None if place is None else place_json(place),
+                "distance_km": round(distance_km, DISTANCE_DECIMALS),
+                "time_zone": zone,
+                "explanation": None if inside else explain(distance_km, max_distance_km),
             }
         return results
 
