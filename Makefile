@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install test lint format run openapi bench browser clean
+.PHONY: install test lint format run openapi bench browser wrk clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ browser:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+# wrk for the HTTP benchmarks, from Debian like Chromium.
+wrk:
+	@test -x /usr/bin/wrk || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
 lint: install
 	$(BIN)/ruff check .
@@ -37,10 +43,11 @@ run: install
 openapi: install
 	$(BIN)/python scripts/generate_openapi.py
 
-bench: install
+bench: install wrk
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/geocode.py
 	$(BIN)/python bench/calendar_scale.py
+	$(BIN)/python bench/http_auth.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -7,6 +7,7 @@ same claims, same key, same rules for which scopes a caller may have.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -199,6 +200,7 @@ class TokenService:
             "exp": now + lifetime,
             "scope": " ".join(scopes),
             "azp": client.client_id,
+            "jti": secrets.token_urlsafe(16),  # RFC 9068 2.2: every access token has its own
         }
         if machine:
             claims["gty"] = "client-credentials"

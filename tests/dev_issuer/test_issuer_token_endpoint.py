@@ -49,6 +49,10 @@ def test_json_body_gets_an_auth0_shaped_machine_token(client: FlaskClient) -> No
     assert claims["scope"] == "geocode"
     assert claims["exp"] - claims["iat"] == 86400
     assert "permissions" not in claims  # the geocoding API does not enable RBAC
+    again = decode(
+        client, client.post("/oauth/token", json=GEO).get_json()["access_token"], GEOCODING
+    )
+    assert len(claims["jti"]) >= 16 and again["jti"] != claims["jti"]  # RFC 9068 2.2
     header = jwt.get_unverified_header(body["access_token"])
     assert header["alg"] == "RS256"
     assert header["kid"] in {key.key_id for key in jwks_of(client).keys}
