@@ -48,6 +48,7 @@ bench: install wrk
 	$(BIN)/python bench/geocode.py
 	$(BIN)/python bench/calendar_scale.py
 	$(BIN)/python bench/http_auth.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -94,16 +94,17 @@ class PlaceTable:
             ),
         )
 
-    def columns(self, ids: Sequence[int] | np.ndarray) -> tuple[list[Any], ...]:
-        """The places at ``ids`` as one list per ``Place`` field, in ``Place`` order: one
-        fancy-index per column, for a whole batch."""
+    def columns(self, ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, ...]:
+        """The places at ``ids`` as one array per ``Place`` field, in ``Place`` order: one
+        fancy-index per column for a whole batch."""
         ids = np.asarray(ids, dtype=np.int64)
-        return tuple(getattr(self, name)[ids].tolist() for name in Place._fields)
+        return tuple(getattr(self, name)[ids] for name in Place._fields)
 
     def places(self, ids: Sequence[int] | np.ndarray) -> list[Place]:
         """The places at ``ids``, in order; each row becomes a ``Place`` without a
         Python-level constructor call (a batch builds thousands)."""
-        return list(map(tuple.__new__, repeat(Place), zip(*self.columns(ids), strict=True)))
+        rows = zip(*(column.tolist() for column in self.columns(ids)), strict=True)
+        return list(map(tuple.__new__, repeat(Place), rows))
 
 
 class Columns:

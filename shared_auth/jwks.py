@@ -104,8 +104,13 @@ class JWKSCache:
         """The key for a token header's ``kid`` and ``alg``, refreshing the set when needed."""
         generation = self._generation  # read first: a fetch finishing after the lookup counts
         key = self._lookup(kid)
-        if key is None or self._age(self._clock()) >= self._settings.jwks_max_stale:
-            self._refresh(generation)  # nothing usable meanwhile: this caller waits
+        usable = self.has_keys
+        if key is None or not usable:
+            # Nothing usable for this caller: it fetches, and waits. With a usable set in hand
+            # it does not queue behind another thread's fetch (a flood of made-up kids would
+            # otherwise tie up every worker thread for a whole timeout); only an empty or
+            # too-stale cache waits for the fetch in flight, having nothing else to use.
+            self._refresh(generation, wait=not usable)
             key = self._lookup(kid)
         else:
             self._refresh_ahead()
@@ -171,33 +176,41 @@ class JWKSCache:
     def _age(self, now: float) -> float:
         return float("inf") if self._fetched_at is None else now - self._fetched_at
 
-    def _refresh(self, seen_generation: int) -> None:
-        with self._lock:
-            if self._generation != seen_generation:
-                return  # another thread fetched while we waited: use its result
-            now = self._clock()
-            cooldown = self._settings.jwks_refetch_cooldown
-            if self._last_attempt is not None and now - self._last_attempt < cooldown:
-                return
-            self._last_attempt = now
-            started = time.perf_counter()
-            try:
-                keys = self._fetch_keys()
-            except FetchError as exc:
-                self._last_error = str(exc)
-                log.warning(
-                    "jwks fetch failed", extra={"reason": "jwks_fetch_failed", "detail": str(exc)}
-                )
-            else:
-                self._keys, self._fetched_at, self._last_error = keys, self._clock(), None
-            finally:
-                self._generation += 1
-            jwks_fetched.send(
-                self,
-                outcome="failed" if self._last_error else "ok",
-                keys=len(self._keys),
-                seconds=time.perf_counter() - started,
+    def _refresh(self, seen_generation: int, *, wait: bool = True) -> None:
+        if not self._lock.acquire(blocking=wait):
+            return  # another thread is fetching; this caller answers from what is cached
+        try:
+            self._fetch_unless_done(seen_generation)
+        finally:
+            self._lock.release()
+
+    def _fetch_unless_done(self, seen_generation: int) -> None:
+        """Fetch, unless another thread did meanwhile or the cooldown forbids (lock held)."""
+        if self._generation != seen_generation:
+            return  # another thread fetched while we waited: use its result
+        now = self._clock()
+        cooldown = self._settings.jwks_refetch_cooldown
+        if self._last_attempt is not None and now - self._last_attempt < cooldown:
+            return
+        self._last_attempt = now
+        started = time.perf_counter()
+        try:
+            keys = self._fetch_keys()
+        except FetchError as exc:
+            self._last_error = str(exc)
+            log.warning(
+                "jwks fetch failed", extra={"reason": "jwks_fetch_failed", "detail": str(exc)}
             )
+        else:
+            self._keys, self._fetched_at, self._last_error = keys, self._clock(), None
+        finally:
+            self._generation += 1
+        jwks_fetched.send(
+            self,
+            outcome="failed" if self._last_error else "ok",
+            keys=len(self._keys),
+            seconds=time.perf_counter() - started,
+        )
 
     def _unavailable(self) -> KeysUnavailable:
         waited = 0.0 if self._last_attempt is None else self._clock() - self._last_attempt

@@ -16,7 +16,14 @@ import pytest
 from jwt.algorithms import RSAAlgorithm
 from shared_auth_helpers import AUD, rejected
 
-from shared_auth import AuthSettings, Challenge, JWKSCache, KeysUnavailable, TokenVerifier
+from shared_auth import (
+    AuthError,
+    AuthSettings,
+    Challenge,
+    JWKSCache,
+    KeysUnavailable,
+    TokenVerifier,
+)
 
 LIFETIME, COOLDOWN, MAX_STALE = 600.0, 30.0, 3600.0
 
@@ -335,3 +342,36 @@ def test_slow_drip_jwks_endpoint_cannot_outlast_the_deadline(route_server, token
     elapsed, outcome = _timed(lambda: TokenVerifier(settings).verify(tokens.mint()))
     assert isinstance(outcome, KeysUnavailable)
     assert elapsed < 3.0
+
+
+def test_unknown_kids_do_not_queue_behind_a_fetch_in_flight(
+    make_settings, tokens, jwks_server, clock, monkeypatch
+):
+    """With keys in hand, a made-up kid is answered at once while another thread's fetch
+    hangs: a flood of them cannot tie up every worker thread for a whole timeout."""
+    settings = make_settings(http_timeout=2.0, jwks_refetch_cooldown=30)
+    verifier = TokenVerifier(settings, JWKSCache(settings, clock=clock))
+    verifier.verify(tokens.mint())
+    monkeypatch.setattr(jwks_server, "hang_seconds", 4.0)
+    jwks_server.mode = "hang"
+    clock.advance(30)
+    first = tokens.mint(headers={"kid": "new-1"})
+    fetching = threading.Thread(target=lambda: _refused(verifier, first))
+    fetching.start()
+    deadline = time.monotonic() + 2
+    while jwks_server.jwks_fetches < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert jwks_server.jwks_fetches == 2  # the first unknown kid is fetching (and hangs)
+    elapsed, error = _timed(lambda: _refused(verifier, tokens.mint(headers={"kid": "new-2"})))
+    assert elapsed < 0.5, elapsed
+    assert error.reason == "unknown_kid"
+    assert verifier.verify(tokens.mint()).subject == "usr_123"  # known kids, at once too
+    fetching.join(timeout=10)
+
+
+def _refused(verifier, token):
+    try:
+        verifier.verify(token)
+    except AuthError as exc:
+        return exc
+    raise AssertionError("accepted")
