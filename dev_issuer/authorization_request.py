@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
+from shared_auth.resource_metadata import origin
+
 from .errors import OAuthError
 from .pkce import CHALLENGE
 from .tenant import Api, Client, Tenant
@@ -51,8 +53,7 @@ class ReplyTo:
 
     @property
     def origin(self) -> str:
-        parts = urlsplit(self.redirect_uri)
-        return f"{parts.scheme}://{parts.netloc}"
+        return origin(self.redirect_uri)
 
 
 class RedirectError(Exception):

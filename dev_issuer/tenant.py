@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from shared_auth.resource_metadata import origin
 
 DEFAULT_TENANT_FILE = Path(__file__).with_name("tenant.toml")
 GRANTS = ("authorization_code", "implicit", "client_credentials")
@@ -96,7 +97,5 @@ class Tenant:
         """Origins of every registered callback: browsers there may call the token endpoint."""
         origins = set()
         for client in self.clients.values():
-            for callback in client.callbacks:
-                parts = urlsplit(callback)
-                origins.add(f"{parts.scheme}://{parts.netloc}")
+            origins.update(origin(callback) for callback in client.callbacks)
         return frozenset(origins)

@@ -17,6 +17,8 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
+from shared_auth.resource_metadata import origin
+
 from . import health
 from .auth_events import track_auth
 from .cors import init_cors
@@ -27,7 +29,7 @@ from .limits import CallerKey, RateLimits, by_subject
 from .logs import init_request_logging
 from .metrics import init_metrics
 from .parsing import refuse_oversized_streams
-from .settings import ServiceSettings, origin_of
+from .settings import ServiceSettings
 
 EXTENSION = "service_kit"
 DEFAULT_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -117,7 +119,7 @@ class ServiceKit:
             }
         api = Api(app)
         public_url = getattr(settings, "public_url", None)
-        public = origin_of(public_url) if public_url else None
+        public = origin(public_url) if public_url else None
         init_docs(app, self.title, public_origin=public, sign_in=sign_in)
         return api
 

@@ -31,6 +31,7 @@ from shared_auth.env import (
     text,
     words,
 )
+from shared_auth.resource_metadata import origin
 
 __all__ = [
     "ApiSettings",
@@ -47,7 +48,6 @@ __all__ = [
     "merged_env",
     "number",
     "one_of",
-    "origin_of",
     "setting",
     "text",
     "words",
@@ -61,17 +61,11 @@ def merged_env(config: Mapping[str, Any] | None, environ: Mapping[str, str]) -> 
     return merged
 
 
-def origin_of(url: str) -> str:
-    """``https://host[:port]`` of an absolute URL."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def _origin(value: str) -> str | None:
     if value == "*":
         return None
     parts = urlsplit(value)
-    if parts.scheme in ("http", "https") and parts.netloc and value == origin_of(value):
+    if parts.scheme in ("http", "https") and parts.netloc and value == origin(value):
         return None
     return "look like https://host[:port] (no path, no trailing slash) or be *"
 

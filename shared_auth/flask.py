@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
@@ -30,7 +29,7 @@ from .flask_openapi import document_auth, oauth2_flows, smorest_api, with_securi
 from .principal import Principal, require_scopes
 from .replay import ReplayStore
 from .replay import replay_store as make_replay_store
-from .resource_metadata import CACHE_CONTROL, metadata, metadata_path, metadata_url
+from .resource_metadata import CACHE_CONTROL, metadata, metadata_path, metadata_url, origin
 from .signals import token_accepted, token_rejected
 from .verify import TokenVerifier
 
@@ -253,8 +252,3 @@ def current_principal() -> Principal:
     if principal is None:
         raise RuntimeError("current_principal() used in a view without @auth.required")
     return principal
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"

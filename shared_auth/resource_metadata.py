@@ -26,9 +26,14 @@ def metadata_path(resource: str) -> str:
     return WELL_KNOWN if path in ("", "/") else WELL_KNOWN + path
 
 
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def metadata_url(resource: str) -> str:
-    parts = urlsplit(resource)
-    return f"{parts.scheme}://{parts.netloc}{metadata_path(resource)}"
+    return origin(resource) + metadata_path(resource)
 
 
 def metadata(
